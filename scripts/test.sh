@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, vet, staticcheck, then every test
+# with the race detector. Needs only Go; tools are fetched through the Go
+# module proxy by `go run`, never installed by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== gofmt"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+echo "== go test -race"
+go test -race -count=1 ./...
