@@ -52,6 +52,7 @@ func NewSampler(opts ...Option) *Sampler {
 // sentinel (the cleanup would keep it alive) and does not point to the
 // Sampler: a stopped Sampler's last sentinel only keeps this alive.
 type armer struct {
+	runs     atomic.Uint64 // sentinel cleanups that have run
 	stopped  atomic.Bool
 	phase    atomic.Pointer[string]
 	readings chan Sample
@@ -75,6 +76,7 @@ func (a *armer) rearm() {
 // that waits for cleanups to catch up (such as Settle or Sync) goes on, and
 // leaves the bookkeeping to the Sampler's goroutine.
 func sentinelDied(a *armer) {
+	a.runs.Add(1)
 	r := Read()
 	r.Phase = *a.phase.Load()
 	a.rearm()
@@ -256,6 +258,18 @@ func (s *Sampler) Stop() []Sample {
 	tl := s.timeline
 	s.timeline = nil
 	return tl
+}
+
+// SentinelCleanups returns how many cleanups the Sampler's own sentinels have
+// run since Start. They are counted in /gc/cleanups/executed like any other
+// cleanup; subtract them to count only the cleanups of the code under study.
+func (s *Sampler) SentinelCleanups() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.arm == nil {
+		return 0
+	}
+	return s.arm.runs.Load()
 }
 
 // CycleCounts returns, for a timeline returned by [Sampler.Stop], how many

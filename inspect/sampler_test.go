@@ -31,22 +31,22 @@ func TestSamplerRecordsEveryForcedCycle(t *testing.T) {
 	s.Start()
 	s.Mark("populate")
 
-	var want []uint64 // forced cycles that no automatic cycle overlapped
+	var forcedCycles []uint64
 	for i := range forced {
 		churn(12 << 20) // automatic cycles happen here
 		entries.Store(int64(i + 1))
-		before := inspect.Read().Cycle
+		// If an automatic cycle is under way, runtime.GC waits for it and
+		// then runs its own, so the count right after it returns is the
+		// forced cycle either way: nothing else allocates meanwhile.
 		runtime.GC()
-		after := inspect.Read().Cycle
+		c := inspect.Read().Cycle
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err := s.Sync(ctx)
 		cancel()
 		if err != nil {
-			t.Fatalf("forced cycle %d: Sync: %v", after, err)
+			t.Fatalf("forced cycle %d: Sync: %v", c, err)
 		}
-		if after == before+1 {
-			want = append(want, after)
-		}
+		forcedCycles = append(forcedCycles, c)
 	}
 	t.Logf("Sync read %d of %d forced cycles itself", inspect.Fallbacks(s), forced)
 	tl := s.Stop()
@@ -66,13 +66,10 @@ func TestSamplerRecordsEveryForcedCycle(t *testing.T) {
 			}
 		}
 	}
-	for _, c := range want {
+	for _, c := range forcedCycles {
 		if !slices.Contains(got, c) {
 			t.Errorf("forced cycle %d has no reading; per-cycle readings: %v", c, got)
 		}
-	}
-	if len(want) < forced/2 {
-		t.Errorf("only %d of %d forced cycles ran alone; the test measured too little", len(want), forced)
 	}
 	sampled, missed := inspect.CycleCounts(tl)
 	delta := tl[len(tl)-1].Cycle - tl[0].Cycle
