@@ -1,0 +1,214 @@
+// Package report holds weakscope's result model — one versioned document per
+// run, written as results.json — and renders it: tables, result files and
+// profiles are all views of the same [Results]. It never runs a scenario,
+// so a saved run can be rendered again without running anything.
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/weakscope/weakscope/inspect"
+)
+
+// Schema identifies version 1 of the results document. Readers reject any
+// other value.
+const Schema = "weakscope/results/v1"
+
+// Names of the metrics every variant reports. Scenario-specific metrics use
+// names of their own in the same map.
+const (
+	// RetainedBytes is heap live bytes after the final settle minus those at
+	// the baseline: what the variant still holds.
+	RetainedBytes = "retained_bytes"
+	// RetainedObjects is the same difference in live heap objects.
+	RetainedObjects = "retained_objects"
+	// Entries is the holder's length after the final settle.
+	Entries = "entries"
+	// CyclesToRelease is the number of GC cycles after the release until
+	// the holder reached its final length (0 when it never changed).
+	CyclesToRelease = "cycles_to_release"
+	// CleanupsRun counts the cleanups and finalizers that ran during the
+	// variant, weakscope's own sampler excluded.
+	CleanupsRun = "cleanups_run"
+	// PeakHeapBytes is the largest heap (live and not yet swept objects)
+	// seen in any reading during the variant.
+	PeakHeapBytes = "peak_heap_bytes"
+	// WallNS is the time the variant's own work took (populate and
+	// release), in nanoseconds, without weakscope's forced GC cycles.
+	WallNS = "wall_ns"
+)
+
+// Results is one run of weakscope: the environment it ran in and a result
+// per scenario.
+type Results struct {
+	Schema      string           `json:"schema"`
+	ToolVersion string           `json:"tool_version"`
+	Started     time.Time        `json:"started"`
+	Env         Env              `json:"env"`
+	Scenarios   []ScenarioResult `json:"scenarios"`
+}
+
+// Env describes the process the results were measured in.
+type Env struct {
+	GoVersion  string `json:"go_version"`
+	GOOS       string `json:"goos"`
+	GOARCH     string `json:"goarch"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	NumCPU     int    `json:"num_cpu"`
+	// GOGC and GOMEMLIMIT are the environment's values ("" when unset);
+	// a sweep's per-variant values are in each [VariantResult.Setting].
+	GOGC       string `json:"gogc"`
+	GOMEMLIMIT string `json:"gomemlimit"`
+}
+
+// Params are a scenario's parameters as run.
+type Params struct {
+	// Objects is how many objects the scenario allocates.
+	Objects int `json:"objects"`
+	// Size is each object's size in bytes.
+	Size int `json:"size"`
+	// Keep is the fraction of objects the callers keep after the release.
+	Keep float64 `json:"keep"`
+	// Extra holds scenario-specific parameters, such as a cache capacity.
+	Extra map[string]float64 `json:"extra,omitempty"`
+}
+
+// ScenarioResult is one scenario's measured variants and its expectations.
+type ScenarioResult struct {
+	Name         string          `json:"name"`
+	Description  string          `json:"description"`
+	Explanation  string          `json:"explanation,omitempty"`
+	Params       Params          `json:"params"`
+	Expectations []Expectation   `json:"expectations"`
+	Variants     []VariantResult `json:"variants"`
+}
+
+// Expectation is a check over a scenario's measured variants.
+type Expectation struct {
+	// Text states the expectation in words.
+	Text string `json:"text"`
+	// Setting names the runtime setting it was evaluated under, when the
+	// run swept settings.
+	Setting string `json:"setting,omitempty"`
+	Pass    bool   `json:"pass"`
+	// Detail gives the numbers that decided it.
+	Detail string `json:"detail"`
+}
+
+// Setting is the runtime configuration a variant ran under. Empty fields
+// mean the environment's default.
+type Setting struct {
+	GOGC       string `json:"gogc,omitempty"`
+	GOMEMLIMIT string `json:"gomemlimit,omitempty"`
+}
+
+// String names the setting for tables, e.g. "gogc=50 gomemlimit=64MiB", or
+// "default".
+func (s Setting) String() string {
+	switch {
+	case s.GOGC == "" && s.GOMEMLIMIT == "":
+		return "default"
+	case s.GOMEMLIMIT == "":
+		return "gogc=" + s.GOGC
+	case s.GOGC == "":
+		return "gomemlimit=" + s.GOMEMLIMIT
+	}
+	return "gogc=" + s.GOGC + " gomemlimit=" + s.GOMEMLIMIT
+}
+
+// VariantResult is one variant of a scenario under one setting.
+type VariantResult struct {
+	Variant string `json:"variant"`
+	// Holder names the type that holds the objects, e.g. "cache.WeakValues".
+	Holder  string  `json:"holder"`
+	Setting Setting `json:"setting"`
+	// Runs is how many times the variant ran; Metrics holds the median of
+	// each metric, Min and Max its range (only when Runs > 1).
+	Runs    int                `json:"runs"`
+	Metrics map[string]float64 `json:"metrics"`
+	Min     map[string]float64 `json:"min,omitempty"`
+	Max     map[string]float64 `json:"max,omitempty"`
+	// Settled reports whether the final settle converged within its budget.
+	Settled bool `json:"settled"`
+	// Timeline is the per-GC-cycle sampling of the (first) run.
+	Timeline []inspect.Sample `json:"timeline,omitempty"`
+	// Profile is the heap profile's path, relative to the results file.
+	Profile string `json:"profile,omitempty"`
+	// Error is set when the variant could not be measured (a worker that
+	// crashed or timed out); Metrics is then empty.
+	Error string `json:"error,omitempty"`
+}
+
+// Failed reports whether any expectation failed or any variant has an error.
+func (r *Results) Failed() bool {
+	for _, s := range r.Scenarios {
+		for _, e := range s.Expectations {
+			if !e.Pass {
+				return true
+			}
+		}
+		for _, v := range s.Variants {
+			if v.Error != "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ErrSchema is wrapped by the error Decode returns for a document that is
+// not weakscope results of a version this package reads.
+var ErrSchema = errors.New("not a weakscope results file")
+
+// Decode reads a results document and checks its schema.
+func Decode(r io.Reader) (*Results, error) {
+	var res Results
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&res); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if res.Schema != Schema {
+		if res.Schema == "" {
+			return nil, fmt.Errorf("%w: no \"schema\" field (want %q)", ErrSchema, Schema)
+		}
+		return nil, fmt.Errorf("%w: unknown schema %q (want %q)", ErrSchema, res.Schema, Schema)
+	}
+	return &res, nil
+}
+
+// ReadFile reads and checks a results file. Errors name the file.
+func ReadFile(name string) (*Results, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	res, err := Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return res, nil
+}
+
+// Encode writes r as indented JSON.
+func (r *Results) Encode(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteFile writes r to name atomically: readers see the old file or the
+// complete new one, never a partial write.
+func (r *Results) WriteFile(name string) error {
+	var buf bytes.Buffer
+	if err := r.Encode(&buf); err != nil {
+		return err
+	}
+	return WriteFileAtomic(name, buf.Bytes())
+}
