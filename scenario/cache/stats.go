@@ -1,0 +1,42 @@
+package cache
+
+import "sync/atomic"
+
+// Stats counts what a weak container has done since it was created. The
+// counters are read one by one, not as a single atomic snapshot, so under
+// concurrent use they may be a few operations apart from each other.
+type Stats struct {
+	// Puts counts the values stored: every Put or Add with a non-nil
+	// argument, and every LoadOrStore that stored.
+	Puts uint64
+	// Hits counts the lookups (Get, Contains, LoadOrStore) that found a
+	// live entry.
+	Hits uint64
+	// Misses counts the lookups that found no live entry, StaleMisses
+	// included. Hits+Misses is the number of lookups.
+	Misses uint64
+	// StaleMisses counts the misses that found an entry whose referent
+	// had already been collected but that had not been removed yet. Only
+	// WeakValues can have them: a lookup in WeakKeys or WeakSet passes the
+	// key itself, which is therefore alive.
+	StaleMisses uint64
+	// Reclaimed counts the entries removed because their referent was
+	// collected: by a cleanup, a sweep, or a lookup that found them dead.
+	// Entries removed by Delete or Remove, or overwritten by Put, are not
+	// counted.
+	Reclaimed uint64
+}
+
+type counters struct {
+	puts, hits, misses, stale, reclaimed atomic.Uint64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Puts:        c.puts.Load(),
+		Hits:        c.hits.Load(),
+		Misses:      c.misses.Load(),
+		StaleMisses: c.stale.Load(),
+		Reclaimed:   c.reclaimed.Load(),
+	}
+}

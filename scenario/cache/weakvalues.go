@@ -1,0 +1,322 @@
+package cache
+
+import (
+	"iter"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"weak"
+)
+
+// WeakValues maps keys to values that it holds weakly: an entry lasts as
+// long as its value is reachable from outside the map, and disappears after
+// the GC cycle that finds it unreachable. It is Go's counterpart of Python's
+// WeakValueDictionary and of Guava's and Caffeine's weakValues().
+//
+// Get never reports a value that has been collected, whatever the strategy;
+// what the strategy decides is when the dead entry stops being counted by
+// Len (see [Strategy]). Keys are held strongly while their entry exists.
+//
+// Values the collector cannot track are never released: a pointer-free
+// value of 16 bytes or less may share a memory block with other small
+// objects (the tiny allocator) and then lives as long as any of them;
+// every zero-size value has the same address, which is never collected; and
+// a value placed by the linker, such as a package-level variable, lives
+// forever. Such entries behave like strong ones; storing them never panics.
+// A container of a zero-size value type uses the Sweep strategy whatever it
+// was given, since cleanups are not promised to run for zero-size objects.
+//
+// Create one with [NewWeakValues]; the zero value is not usable. A
+// WeakValues is safe for concurrent use, and dropping it releases its
+// keys and its internals even while its values are still alive elsewhere.
+type WeakValues[K comparable, V any] struct {
+	c *wvCore[K, V]
+}
+
+// wvCore is everything a WeakValues owns. It is a separate object so that
+// the WeakValues, the only thing users hold, can die even while a cleanup or
+// a sweep is using the core, and so that the WeakValues' own cleanup can
+// then close the core: stop its per-entry cleanups and its sweeper.
+type wvCore[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]wvEntry[V]
+	// writes counts the inserts, for the Sweep strategy's scans; guarded
+	// by mu.
+	writes uint
+	stats  counters
+	// self is what per-entry cleanups and the sweeper hold, so that
+	// neither keeps the core alive.
+	self weak.Pointer[wvCore[K, V]]
+	// reap is reapValue instantiated once: passing a generic function to
+	// AddCleanup builds a closure, and building it per insert would cost an
+	// allocation each time.
+	reap  func(wvReapArg[K, V])
+	track bool // one cleanup per entry (the Cleanup strategy)
+	sweep bool // the Sweep strategy
+	// closed is set once the WeakValues is gone; the sweeper then stops.
+	closed atomic.Bool
+}
+
+type wvEntry[V any] struct {
+	wp weak.Pointer[V]
+	// cl is the entry's cleanup, stopped when the entry is deleted or
+	// replaced so that a value outliving its entry does not collect
+	// registrations. Zero under Sweep, where stopping it does nothing.
+	cl runtime.Cleanup
+}
+
+// wvReapArg identifies one entry for its cleanup. It holds the core and the
+// value only weakly; the key is released by closeValues if the container
+// dies first.
+type wvReapArg[K comparable, V any] struct {
+	c   weak.Pointer[wvCore[K, V]]
+	key K
+	wp  weak.Pointer[V]
+}
+
+// NewWeakValues returns an empty WeakValues. The default strategy is
+// [Cleanup]; see [WithStrategy].
+func NewWeakValues[K comparable, V any](opts ...Option) *WeakValues[K, V] {
+	cfg := newConfig(opts)
+	if untrackable[V]() {
+		cfg.strategy = Sweep
+	}
+	c := &wvCore[K, V]{m: make(map[K]wvEntry[V])}
+	c.self = weak.Make(c)
+	w := &WeakValues[K, V]{c: c}
+	runtime.AddCleanup(w, closeValues[K, V], c)
+	switch cfg.strategy {
+	case Cleanup:
+		c.track = true
+		c.reap = reapValue[K, V]
+	case Sweep:
+		c.sweep = true
+		if !cfg.noSweeper {
+			sweepEachCycle(c.self, (*wvCore[K, V]).sweepAll)
+		}
+	}
+	return w
+}
+
+// Put stores v under k, replacing any previous value. Put(k, nil) is the
+// same as Delete(k), so that Get never reports ok with a nil value.
+func (w *WeakValues[K, V]) Put(k K, v *V) {
+	if v == nil {
+		w.Delete(k)
+		return
+	}
+	c := w.c
+	c.stats.puts.Add(1)
+	wp := weak.Make(v)
+	var cl runtime.Cleanup
+	if c.track {
+		// Registered before taking the lock: the runtime's own locking
+		// need not lengthen ours, and v is alive until the KeepAlive
+		// below, so the cleanup cannot run before the entry exists.
+		cl = runtime.AddCleanup(v, c.reap, wvReapArg[K, V]{c: c.self, key: k, wp: wp})
+	}
+	c.mu.Lock()
+	old, had := c.m[k]
+	if had && old.wp == wp {
+		// v is already there with a cleanup of its own.
+		c.mu.Unlock()
+		cl.Stop()
+	} else {
+		c.m[k] = wvEntry[V]{wp: wp, cl: cl}
+		if c.sweep {
+			c.scanOnWrite()
+		}
+		c.mu.Unlock()
+		old.cl.Stop()
+	}
+	runtime.KeepAlive(v)
+	// The WeakValues must outlive the registration, or closeValues could
+	// run before this entry exists and leave its cleanup holding k.
+	runtime.KeepAlive(w)
+}
+
+// Get returns the value stored under k if it is still alive, and the
+// identical pointer that was stored. If the entry's value has been
+// collected, Get reports a miss and removes the entry.
+func (w *WeakValues[K, V]) Get(k K) (v *V, ok bool) {
+	c := w.c
+	c.mu.RLock()
+	e, found := c.m[k]
+	c.mu.RUnlock()
+	if found {
+		if v = e.wp.Value(); v != nil {
+			c.stats.hits.Add(1)
+			return v, true
+		}
+		c.stats.stale.Add(1)
+		c.removeIfSame(k, e.wp)
+	}
+	c.stats.misses.Add(1)
+	return nil, false
+}
+
+// LoadOrStore returns the live value stored under k and true, or else
+// stores v under k and returns v and false. It is how a canonicalising map
+// hands every caller the same object. A nil v is never stored: the result
+// is then nil and false when k has no live value.
+func (w *WeakValues[K, V]) LoadOrStore(k K, v *V) (actual *V, loaded bool) {
+	c := w.c
+	c.mu.RLock()
+	e, found := c.m[k]
+	c.mu.RUnlock()
+	if found {
+		if cur := e.wp.Value(); cur != nil {
+			c.stats.hits.Add(1)
+			return cur, true
+		}
+	}
+
+	c.mu.Lock()
+	e, found = c.m[k]
+	if found {
+		// Another caller may have stored a live value meanwhile.
+		if cur := e.wp.Value(); cur != nil {
+			c.mu.Unlock()
+			c.stats.hits.Add(1)
+			return cur, true
+		}
+		delete(c.m, k)
+		c.stats.stale.Add(1)
+		c.stats.reclaimed.Add(1)
+	}
+	c.stats.misses.Add(1)
+	if v != nil {
+		c.stats.puts.Add(1)
+		wp := weak.Make(v)
+		var cl runtime.Cleanup
+		if c.track {
+			cl = runtime.AddCleanup(v, c.reap, wvReapArg[K, V]{c: c.self, key: k, wp: wp})
+		}
+		c.m[k] = wvEntry[V]{wp: wp, cl: cl}
+		if c.sweep {
+			c.scanOnWrite()
+		}
+	}
+	c.mu.Unlock()
+	runtime.KeepAlive(v)
+	runtime.KeepAlive(w)
+	return v, false
+}
+
+// Delete removes the entry for k, if any.
+func (w *WeakValues[K, V]) Delete(k K) {
+	c := w.c
+	c.mu.Lock()
+	e, found := c.m[k]
+	if found {
+		delete(c.m, k)
+	}
+	c.mu.Unlock()
+	e.cl.Stop()
+}
+
+// All yields every entry whose value is alive, each key once and never
+// with a nil value. It iterates over a snapshot of the entries taken when
+// the loop starts, and holds no lock while the loop body runs, so the body
+// may call any method of the container: entries added meanwhile are not
+// yielded, and an entry deleted meanwhile is still yielded if its value is
+// alive. A value collected during the loop is skipped. The snapshot holds
+// the values weakly, so iterating keeps nothing alive.
+func (w *WeakValues[K, V]) All() iter.Seq2[K, *V] {
+	// The iterator refers to w, not to its core, so that an iterator kept
+	// for later keeps its container alive (and its entries with it).
+	return func(yield func(K, *V) bool) {
+		c := w.c
+		type item struct {
+			k  K
+			wp weak.Pointer[V]
+		}
+		c.mu.RLock()
+		snap := make([]item, 0, len(c.m))
+		for k, e := range c.m {
+			snap = append(snap, item{k, e.wp})
+		}
+		c.mu.RUnlock()
+		for _, it := range snap {
+			if v := it.wp.Value(); v != nil && !yield(it.k, v) {
+				return
+			}
+		}
+	}
+}
+
+// Len returns the number of entries. Under [Cleanup] it may briefly count
+// an entry whose value was collected but whose cleanup has not run yet;
+// under [Sweep] it counts such entries until the next sweep.
+func (w *WeakValues[K, V]) Len() int {
+	c := w.c
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.m)
+}
+
+// Stats returns the container's counters.
+func (w *WeakValues[K, V]) Stats() Stats { return w.c.stats.snapshot() }
+
+// removeIfSame removes k's entry only if it still holds wp: a Put may have
+// replaced a dead value by a live one since wp was read, and that one must
+// stay.
+func (c *wvCore[K, V]) removeIfSame(k K, wp weak.Pointer[V]) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[k]; ok && e.wp == wp {
+		delete(c.m, k)
+		c.stats.reclaimed.Add(1)
+		return true
+	}
+	return false
+}
+
+// reapValue is the cleanup of one entry. It runs on a runtime goroutine
+// after the cycle that collected the entry's value.
+func reapValue[K comparable, V any](a wvReapArg[K, V]) {
+	if c := a.c.Value(); c != nil {
+		c.removeIfSame(a.key, a.wp)
+	}
+}
+
+// closeValues is the cleanup of the WeakValues itself. Under Cleanup, each
+// entry's cleanup holds a copy of its key and stays registered as long as
+// the value lives, so the keys of a dropped container would otherwise live
+// as long as its values; stopping them releases the keys at the next
+// cycle. Under Sweep, it stops the sweeper (see sweepEachCycle).
+func closeValues[K comparable, V any](c *wvCore[K, V]) {
+	c.closed.Store(true)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.m {
+		e.cl.Stop()
+	}
+	clear(c.m)
+}
+
+// sweepAll is the Sweep strategy's pass after a GC cycle. It reports
+// whether the container is still in use.
+func (c *wvCore[K, V]) sweepAll() bool {
+	if c.closed.Load() {
+		return false
+	}
+	if n := sweepMap(&c.mu, c.m, deadValue[K, V]); n > 0 {
+		c.stats.reclaimed.Add(n)
+	}
+	return true
+}
+
+// scanOnWrite is the Sweep strategy's share of work for one insert. c.mu is
+// held for writing.
+func (c *wvCore[K, V]) scanOnWrite() {
+	c.writes++
+	if c.writes%scanEvery != 0 {
+		return
+	}
+	if n := scanSome(c.m, scanBatch, deadValue[K, V]); n > 0 {
+		c.stats.reclaimed.Add(n)
+	}
+}
+
+func deadValue[K comparable, V any](_ K, e wvEntry[V]) bool { return e.wp.Value() == nil }
