@@ -1,0 +1,31 @@
+package scenario
+
+import (
+	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/scenario/cache"
+)
+
+func init() {
+	register(&Scenario{
+		Name:        "dataset-cache",
+		Description: "a weak-value map of datasets whose callers keep a fraction: exactly that many entries remain",
+		Explanation: `Dropping one dataset removes only its own entry: a weak-value map tracks
+each value separately, so the entries whose datasets are still in use stay,
+with the same pointers, and the rest go. The strong map keeps every dataset,
+used or not.`,
+		Defaults: Params{Objects: 10_000, Size: 1024, Keep: 0.5},
+		Variants: []Variant{
+			{Name: "strong", Holder: "cache.Strong", New: func(p Params) Subject {
+				return &mapSubject{p: p, m: cache.NewStrong[int, object]()}
+			}},
+			{Name: "weak", Holder: "cache.WeakValues", New: func(p Params) Subject {
+				return &mapSubject{p: p, m: cache.NewWeakValues[int, object]()}
+			}},
+		},
+		Expectations: []Expectation{
+			{Text: "strong keeps every dataset's entry", Check: metricEquals("strong", report.Entries, objectsOf)},
+			{Text: "weak entries == objects × keep", Check: metricEquals("weak", report.Entries, keptOf)},
+			{Text: "weak retains less than strong", Check: less("weak", "strong", report.RetainedBytes)},
+		},
+	})
+}

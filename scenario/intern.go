@@ -1,0 +1,95 @@
+package scenario
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"unique"
+
+	"github.com/weakscope/weakscope/inspect"
+	"github.com/weakscope/weakscope/report"
+)
+
+func init() {
+	register(&Scenario{
+		Name:        "intern",
+		Description: "interning strings with unique.Make against a strong interning map: memory released after the handles are dropped",
+		Explanation: `Interning keeps one canonical copy of equal values. A hand-written interning
+map holds every canonical string forever. unique.Make (Go 1.23) holds its
+canonical values weakly: once no unique.Handle refers to a value, the next
+GC cycles drop it from the runtime's internal map. The release is not
+instant: the runtime clears the internal map's entries in a cleanup after
+the cycle that finds them dead.`,
+		Defaults: Params{Objects: 10_000, Size: 256},
+		Variants: []Variant{
+			{Name: "strong-map", Holder: "map[string]string", New: func(p Params) Subject { return &internSubject{p: p} }},
+			{Name: "unique", Holder: "unique.Handle[string]", New: func(p Params) Subject { return &internSubject{p: p, unique: true} }},
+		},
+		Expectations: []Expectation{
+			{Text: "the strong map keeps every interned string", Check: metricEquals("strong-map", report.Entries, objectsOf)},
+			{Text: "unique retains ≤ 10% of what the strong map retains", Check: ratioAtMost("unique", "strong-map", report.RetainedBytes, 0.10)},
+		},
+	})
+}
+
+type internSubject struct {
+	p      Params
+	unique bool
+
+	mu      sync.Mutex
+	table   map[string]string
+	handles []unique.Handle[string]
+	strs    []string
+}
+
+// makeString builds a distinct string of about size bytes at run time, so
+// the bytes are on the heap, not in the binary.
+func makeString(i, size int) string {
+	prefix := fmt.Sprintf("%d:", i)
+	return prefix + strings.Repeat("x", max(size-len(prefix), 0))
+}
+
+func (s *internSubject) Populate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.unique {
+		s.table = make(map[string]string, s.p.Objects)
+	}
+	for i := range s.p.Objects {
+		str := makeString(i, s.p.Size)
+		if s.unique {
+			s.handles = append(s.handles, unique.Make(str))
+		} else {
+			canon, ok := s.table[str]
+			if !ok {
+				s.table[str] = str
+				canon = str
+			}
+			s.strs = append(s.strs, canon)
+		}
+	}
+}
+
+func (s *internSubject) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handles, s.strs = nil, nil
+}
+
+// Len is the strong table's size. unique's table cannot be counted from
+// outside, so for it Len follows the live heap objects instead: it changes
+// while the runtime is still dropping interned strings.
+func (s *internSubject) Len() int {
+	if s.unique {
+		return int(inspect.Read().HeapObjects)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.table)
+}
+
+func (s *internSubject) Measure(m map[string]float64) {
+	if s.unique {
+		delete(m, report.Entries) // not observable: see Len
+	}
+}

@@ -1,0 +1,38 @@
+package scenario
+
+import (
+	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/scenario/cache"
+)
+
+func init() {
+	register(&Scenario{
+		Name:        "report-cache",
+		Description: "a cache of reports whose callers drop every report: strong keeps them all, a weak-value map lets them go",
+		Explanation: `The textbook case for weak references. A cache that holds its values
+strongly keeps every report alive for as long as the cache lives, even after
+every caller has dropped it: the cache, not the program, decides the memory.
+A weak-value map (Python's WeakValueDictionary) holds the same reports
+without keeping them alive: once the callers drop a report, the next GC cycle
+collects it and its entry goes away. In Go that needs weak.Pointer plus a
+cleanup or a sweep; nothing happens until a GC cycle runs. What the weak map
+still retains afterwards is its own hash table: deleting entries from a Go
+map never shrinks it.`,
+		Defaults: Params{Objects: 10_000, Size: 1024},
+		Variants: []Variant{
+			{Name: "strong", Holder: "cache.Strong", New: func(p Params) Subject {
+				return &mapSubject{p: p, m: cache.NewStrong[int, object]()}
+			}},
+			{Name: "weak", Holder: "cache.WeakValues", New: func(p Params) Subject {
+				return &mapSubject{p: p, m: cache.NewWeakValues[int, object]()}
+			}},
+		},
+		Expectations: []Expectation{
+			{Text: "strong keeps an entry for every report", Check: metricEquals("strong", report.Entries, objectsOf)},
+			{Text: "weak keeps no entry once the reports are dropped", Check: metricEquals("weak", report.Entries, zero)},
+			{Text: "strong retains at least the reports' bodies (objects × size)", Check: metricAtLeast("strong", report.RetainedBytes, func(p Params) float64 { return float64(p.Objects * p.Size) })},
+			{Text: "weak retains ≤ 1% of the objects strong retains", Check: ratioAtMost("weak", "strong", report.RetainedObjects, 0.01)},
+			{Text: "weak retains ≤ 10% of the bytes strong retains: what remains is the map's own table, which a Go map never shrinks", Check: ratioAtMost("weak", "strong", report.RetainedBytes, 0.10)},
+		},
+	})
+}

@@ -1,0 +1,423 @@
+package scenario
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/weakscope/weakscope/inspect"
+	"github.com/weakscope/weakscope/report"
+)
+
+var nan = math.NaN()
+
+// Isolation says where variants run.
+type Isolation string
+
+const (
+	// IsolateProcess runs each variant in a fresh child process: a clean
+	// heap, and per-process runtime settings.
+	IsolateProcess Isolation = "process"
+	// IsolateNone runs variants in the calling process, one after another.
+	IsolateNone Isolation = "none"
+)
+
+// Options control a run. Start from [DefaultOptions].
+type Options struct {
+	// Params override the scenarios' defaults; zero fields keep them.
+	Params Params
+	// Repeat is how many times each variant runs; the result holds the
+	// median and the range of each metric.
+	Repeat int
+	// Settings are the runtime settings to run every variant under; nil
+	// means one run under the environment's settings.
+	Settings []report.Setting
+	// Isolate says where variants run.
+	Isolate Isolation
+	// ProfileDir, when set, receives one heap profile per variant as
+	// <scenario>/<variant>[-<setting>].heap.pb.gz; paths in the result are
+	// relative to it.
+	ProfileDir string
+	// Worker is the command line that starts a worker process for
+	// IsolateProcess: the program and its arguments. The worker must call
+	// [ServeWorker]. Nil means this executable with the argument
+	// "__worker", which cmd/weakscope handles.
+	Worker []string
+	// WorkerEnv is added to the worker's environment.
+	WorkerEnv []string
+	// Timeout bounds one variant's run (a worker that hangs is killed).
+	Timeout time.Duration
+	// Settle bounds the settling after the release.
+	MaxCycles int
+	// Progress, if set, is called before each variant runs.
+	Progress func(scenario, variant string, setting report.Setting)
+}
+
+// DefaultOptions returns the options of a plain "weakscope run".
+func DefaultOptions() Options {
+	return Options{Repeat: 1, Isolate: IsolateProcess, Timeout: 2 * time.Minute, MaxCycles: 20}
+}
+
+// Run measures every variant of sc under every setting and checks the
+// expectations. A variant that cannot be measured (its worker crashed or
+// timed out) gets a result with Error set, and the run goes on; the error
+// returned is for problems that stop the whole run, such as ctx being done.
+func Run(ctx context.Context, sc *Scenario, opts Options) (report.ScenarioResult, error) {
+	opts = withDefaults(opts)
+	p := sc.Params(opts.Params)
+	res := report.ScenarioResult{
+		Name: sc.Name, Description: sc.Description, Explanation: sc.Explanation, Params: p,
+	}
+	settings := opts.Settings
+	if len(settings) == 0 {
+		settings = []report.Setting{{}}
+	}
+	for _, set := range settings {
+		measured := Measured{}
+		for _, v := range sc.Variants {
+			if opts.Progress != nil {
+				opts.Progress(sc.Name, v.Name, set)
+			}
+			vr, err := runRepeated(ctx, sc, v, p, set, opts)
+			if err != nil {
+				return res, err
+			}
+			res.Variants = append(res.Variants, vr)
+			if vr.Error == "" {
+				measured[v.Name] = vr.Metrics
+			}
+		}
+		for _, e := range sc.Expectations {
+			ex := report.Expectation{Text: e.Text}
+			if len(settings) > 1 {
+				ex.Setting = set.String()
+			}
+			if len(measured) < len(sc.Variants) {
+				ex.Detail = "not evaluated: a variant could not be measured"
+			} else {
+				ex.Pass, ex.Detail = e.Check(measured, p)
+			}
+			res.Expectations = append(res.Expectations, ex)
+		}
+	}
+	return res, nil
+}
+
+func withDefaults(o Options) Options {
+	d := DefaultOptions()
+	if o.Repeat < 1 {
+		o.Repeat = d.Repeat
+	}
+	if o.Isolate == "" {
+		o.Isolate = d.Isolate
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = d.Timeout
+	}
+	if o.MaxCycles <= 0 {
+		o.MaxCycles = d.MaxCycles
+	}
+	return o
+}
+
+// runRepeated runs one variant Repeat times and folds the runs into one
+// result: the median of each metric, its range, and the first run's
+// timeline and profile.
+func runRepeated(ctx context.Context, sc *Scenario, v Variant, p Params, set report.Setting, opts Options) (report.VariantResult, error) {
+	var runs []report.VariantResult
+	for i := range opts.Repeat {
+		j := job{Scenario: sc.Name, Variant: v.Name, Params: p, Setting: set, MaxCycles: opts.MaxCycles}
+		if opts.ProfileDir != "" && i == 0 {
+			j.Profile = profilePath(opts.ProfileDir, sc.Name, v.Name, set)
+		}
+		var r report.VariantResult
+		var err error
+		if opts.Isolate == IsolateNone {
+			r, err = runInProcess(ctx, j)
+		} else {
+			r, err = runInWorker(ctx, j, opts)
+		}
+		if err != nil {
+			return report.VariantResult{}, err
+		}
+		if r.Error != "" {
+			return r, nil
+		}
+		if r.Profile != "" {
+			if rel, err := filepath.Rel(opts.ProfileDir, r.Profile); err == nil {
+				r.Profile = filepath.ToSlash(rel)
+			}
+		}
+		runs = append(runs, r)
+	}
+	return fold(runs), nil
+}
+
+func profilePath(dir, scenario, variant string, set report.Setting) string {
+	name := variant
+	if set != (report.Setting{}) {
+		name += "-" + strings.NewReplacer(" ", "-", "=", "").Replace(set.String())
+	}
+	return filepath.Join(dir, scenario, name+".heap.pb.gz")
+}
+
+func fold(runs []report.VariantResult) report.VariantResult {
+	out := runs[0]
+	out.Runs = len(runs)
+	if len(runs) == 1 {
+		return out
+	}
+	out.Metrics, out.Min, out.Max = map[string]float64{}, map[string]float64{}, map[string]float64{}
+	for name := range runs[0].Metrics {
+		var xs []float64
+		for _, r := range runs {
+			if x, ok := r.Metrics[name]; ok {
+				xs = append(xs, x)
+			}
+		}
+		slices.Sort(xs)
+		out.Metrics[name] = median(xs)
+		out.Min[name], out.Max[name] = xs[0], xs[len(xs)-1]
+	}
+	for _, r := range runs {
+		out.Settled = out.Settled && r.Settled
+	}
+	return out
+}
+
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	if n%2 == 1 {
+		return sorted[n/2]
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2
+}
+
+// job is one variant run, as sent to a worker.
+type job struct {
+	Scenario  string         `json:"scenario"`
+	Variant   string         `json:"variant"`
+	Params    Params         `json:"params"`
+	Setting   report.Setting `json:"setting"`
+	Profile   string         `json:"profile,omitempty"`
+	MaxCycles int            `json:"max_cycles"`
+}
+
+// runInProcess runs a job in this process, applying its setting for the
+// duration.
+func runInProcess(ctx context.Context, j job) (report.VariantResult, error) {
+	restore, err := applySetting(j.Setting)
+	if err != nil {
+		return report.VariantResult{}, err
+	}
+	defer restore()
+	return measure(ctx, j)
+}
+
+// applySetting sets GOGC and the memory limit in this process and returns
+// a function that restores the previous values.
+func applySetting(s report.Setting) (restore func(), err error) {
+	var undo []func()
+	if s.GOGC != "" {
+		pct, err := ParseGOGC(s.GOGC)
+		if err != nil {
+			return nil, err
+		}
+		old := debug.SetGCPercent(pct)
+		undo = append(undo, func() { debug.SetGCPercent(old) })
+	}
+	if s.GOMEMLIMIT != "" {
+		limit, err := ParseMemLimit(s.GOMEMLIMIT)
+		if err != nil {
+			return nil, err
+		}
+		old := debug.SetMemoryLimit(limit)
+		undo = append(undo, func() { debug.SetMemoryLimit(old) })
+	}
+	return func() {
+		for _, f := range slices.Backward(undo) {
+			f()
+		}
+	}, nil
+}
+
+// ParseGOGC parses a GOGC value: a percentage ≥ 0 or "off" (returned as -1,
+// as debug.SetGCPercent takes it).
+func ParseGOGC(s string) (int, error) {
+	if s == "off" {
+		return -1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a GOGC value (want a whole percentage ≥ 0, or off)", s)
+	}
+	return n, nil
+}
+
+// ParseMemLimit parses a GOMEMLIMIT value: a size such as 64MiB, or "off"
+// (no limit, returned as math.MaxInt64).
+func ParseMemLimit(s string) (int64, error) {
+	if s == "off" {
+		return math.MaxInt64, nil
+	}
+	n, err := report.ParseBytes(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a GOMEMLIMIT value (want a size such as 64MiB, or off)", s)
+	}
+	return n, nil
+}
+
+// measure runs the protocol for one variant in this process.
+func measure(ctx context.Context, j job) (report.VariantResult, error) {
+	sc, err := Lookup(j.Scenario)
+	if err != nil {
+		return report.VariantResult{}, err
+	}
+	v, ok := sc.Variant(j.Variant)
+	if !ok {
+		return report.VariantResult{}, fmt.Errorf("scenario %s has no variant %q (valid: %s)", sc.Name, j.Variant, strings.Join(sc.VariantNames(), ", "))
+	}
+	subj := v.New(j.Params)
+	s := inspect.NewSampler(inspect.WithProbe(subj.Len), inspect.WithCapacity(512))
+	probe := inspect.WithProbe(subj.Len)
+
+	s.Start()
+	if _, err := inspect.Settle(ctx, probe); err != nil {
+		s.Stop()
+		return report.VariantResult{}, err
+	}
+	base := s.Mark("baseline")
+	baseSentinels := s.SentinelCleanups()
+
+	s.Mark("populate")
+	start := time.Now()
+	subj.Populate()
+	wall := time.Since(start)
+	s.Mark("populated")
+	if _, err := inspect.Settle(ctx, probe); err != nil {
+		s.Stop()
+		return report.VariantResult{}, err
+	}
+	held := s.Mark("held")
+
+	s.Mark("release")
+	// Let the sampler finish recording the last cycle first: its probe may
+	// call weak.Pointer.Value, and a Value that runs while the next cycle
+	// is marking keeps the object alive through that cycle.
+	if err := s.Sync(ctx); err != nil {
+		s.Stop()
+		return report.VariantResult{}, err
+	}
+	start = time.Now()
+	subj.Release()
+	wall += time.Since(start)
+	released, err := settleAfterRelease(ctx, s, subj, j.MaxCycles)
+	if err != nil {
+		s.Stop()
+		return report.VariantResult{}, err
+	}
+	final := s.Mark("measure")
+	sentinels := s.SentinelCleanups() - baseSentinels
+
+	vr := report.VariantResult{
+		Variant: v.Name, Holder: v.Holder, Setting: j.Setting, Runs: 1, Settled: released.settled,
+	}
+	if j.Profile != "" {
+		if err := writeProfile(j.Profile); err != nil {
+			s.Stop()
+			return report.VariantResult{}, err
+		}
+		vr.Profile = j.Profile
+	}
+	tl := s.Stop()
+
+	peak := uint64(0)
+	for _, r := range tl {
+		peak = max(peak, r.HeapObjectBytes)
+	}
+	ran := (final.CleanupsExecuted + final.FinalizersExecuted) - (base.CleanupsExecuted + base.FinalizersExecuted)
+	m := map[string]float64{
+		report.RetainedBytes:   float64(int64(final.HeapLiveBytes) - int64(base.HeapLiveBytes)),
+		report.RetainedObjects: float64(int64(final.HeapObjects) - int64(base.HeapObjects)),
+		report.Entries:         float64(final.Probe),
+		report.CyclesToRelease: float64(released.cycles),
+		report.CleanupsRun:     float64(int64(ran) - int64(sentinels)),
+		report.PeakHeapBytes:   float64(peak),
+		report.WallNS:          float64(wall.Nanoseconds()),
+		"held_bytes":           float64(int64(held.HeapLiveBytes) - int64(base.HeapLiveBytes)),
+		"settle_cycles":        float64(released.total),
+	}
+	if me, ok := subj.(Measurer); ok {
+		me.Measure(m)
+	}
+	runtime.KeepAlive(subj)
+	vr.Metrics = m
+	vr.Timeline = tl
+	return vr, nil
+}
+
+type releaseResult struct {
+	cycles  int // cycles until the holder reached its final length
+	total   int // cycles forced
+	settled bool
+}
+
+// settleAfterRelease forces GC cycles one at a time, recording each in the
+// sampler, until two cycles in a row change neither the live object count
+// nor the holder's length, or the budget runs out.
+func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subj Subject, maxCycles int) (releaseResult, error) {
+	var res releaseResult
+	lens := []int{subj.Len()}
+	prevObjects := inspect.Read().HeapObjects
+	quiet := 0
+	for res.total < maxCycles {
+		if _, err := inspect.Settle(ctx, inspect.WithMaxCycles(1)); err != nil {
+			return res, err
+		}
+		res.total++
+		if err := s.Sync(ctx); err != nil {
+			return res, err
+		}
+		n := subj.Len()
+		objects := inspect.Read().HeapObjects
+		if n == lens[len(lens)-1] && objects == prevObjects {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		lens = append(lens, n)
+		prevObjects = objects
+		if quiet >= 2 {
+			res.settled = true
+			break
+		}
+	}
+	final := lens[len(lens)-1]
+	c := len(lens) - 1
+	for c > 0 && lens[c-1] == final {
+		c--
+	}
+	res.cycles = c
+	return res, nil
+}
+
+func writeProfile(name string) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := pprof.Lookup("heap").WriteTo(&b, 0); err != nil {
+		return fmt.Errorf("writing heap profile: %w", err)
+	}
+	return report.WriteFileAtomic(name, b.Bytes())
+}

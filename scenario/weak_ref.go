@@ -1,0 +1,72 @@
+package scenario
+
+import (
+	"runtime"
+	"sync"
+	"weak"
+
+	"github.com/weakscope/weakscope/report"
+)
+
+func init() {
+	register(&Scenario{
+		Name:        "weak-ref",
+		Description: "a single weak pointer: non-nil while the object is held, nil after the last strong reference is dropped",
+		Explanation: `weak.Pointer is Go's weakref.ref. Value returns the object while something
+else holds it and nil once the collector has found it unreachable. Unlike
+CPython, which frees an object the moment its reference count drops to zero,
+Go clears a weak pointer only in a GC cycle: right after the last strong
+reference is dropped, Value still returns the object. One cycle is enough
+for an object with a pointer field and no finalizer.`,
+		Defaults: Params{Objects: 1, Size: 64},
+		Variants: []Variant{
+			{Name: "held", Holder: "weak.Pointer", New: func(p Params) Subject { return &weakRefSubject{p: p, hold: true} }},
+			{Name: "dropped", Holder: "weak.Pointer", New: func(p Params) Subject { return &weakRefSubject{p: p} }},
+		},
+		Expectations: []Expectation{
+			{Text: "the weak pointers of held objects stay non-nil", Check: metricEquals("held", report.Entries, objectsOf)},
+			{Text: "the weak pointers of dropped objects are nil after settling", Check: metricEquals("dropped", report.Entries, zero)},
+			{Text: "one GC cycle clears them", Check: metricEquals("dropped", report.CyclesToRelease, constant(1))},
+		},
+	})
+}
+
+type weakRefSubject struct {
+	p    Params
+	hold bool
+	keeper
+
+	mu   sync.Mutex // Len runs on the sampler's goroutine
+	ptrs []weak.Pointer[object]
+}
+
+func (s *weakRefSubject) Populate() {
+	for i := range s.p.Objects {
+		o := newObject(i, s.p.Size)
+		s.refs = append(s.refs, o)
+		s.mu.Lock()
+		s.ptrs = append(s.ptrs, weak.Make(o))
+		s.mu.Unlock()
+	}
+}
+
+func (s *weakRefSubject) Release() {
+	if !s.hold {
+		s.release(0)
+	}
+}
+
+// Len counts the weak pointers that still return their object.
+func (s *weakRefSubject) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, p := range s.ptrs {
+		if p.Value() != nil {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *weakRefSubject) Measure(map[string]float64) { runtime.KeepAlive(s.refs) }
