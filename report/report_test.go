@@ -101,7 +101,7 @@ func TestResultsRoundTrip(t *testing.T) {
 	r := &report.Results{Schema: report.Schema, ToolVersion: "test", Scenarios: []report.ScenarioResult{{
 		Name: "s", Params: report.Params{Objects: 3, Size: 8},
 		Expectations: []report.Expectation{{Text: "x", Pass: true, Detail: "d"}},
-		Variants: []report.VariantResult{{Variant: "weak", Runs: 1, Metrics: map[string]float64{report.RetainedBytes: 42}}},
+		Variants:     []report.VariantResult{{Variant: "weak", Runs: 1, Metrics: map[string]float64{report.RetainedBytes: 42}}},
 	}}}
 	name := filepath.Join(t.TempDir(), "results.json")
 	if err := r.WriteFile(name); err != nil {

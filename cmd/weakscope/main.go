@@ -12,8 +12,10 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
+	"os/signal"
 )
 
 func main() {
@@ -26,7 +28,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var started bool
 	root := newRootCmd(stdout, stderr, &started)
 	root.SetArgs(args)
-	err := root.Execute()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}

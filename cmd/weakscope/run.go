@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/scenario"
+)
+
+// Limits on what a run may ask for; larger requests are typos more often
+// than experiments.
+const (
+	maxObjects = 100_000_000
+	maxSize    = 1 << 30
+	maxRepeat  = 1000
+)
+
+// runFlags are the flags of "weakscope run" as typed; validate turns them
+// into runOptions or a usage error naming the flag.
+type runFlags struct {
+	objects, size, repeat string
+	out, format           string
+	gogc, gomemlimit      string
+	isolate               string
+	noProfiles            bool
+}
+
+// runOptions is a validated run.
+type runOptions struct {
+	scenarios []*scenario.Scenario
+	run       scenario.Options
+	out       string
+	format    string
+}
+
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
+	f := runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [SCENARIO...]",
+		Short: "Run scenarios (all by default), print the comparison table and write results.json and heap profiles",
+		Long: `Run scenarios — the whole catalogue when none is named — each variant in a
+fresh child process by default, print the comparison table and every
+expectation with its verdict, and write results.json and one heap profile
+per variant to the output directory. Exits 1 if an expectation fails.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.validate(args)
+			if err != nil {
+				return err
+			}
+			return runRun(cmd.Context(), stdout, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.objects, "objects", "", "objects per scenario (default: each scenario's own)")
+	fl.StringVar(&f.size, "size", "", "object size, e.g. 512, 4KiB, 1MiB (default: each scenario's own)")
+	fl.StringVar(&f.repeat, "repeat", "1", "runs per variant; the table shows the median and range")
+	fl.StringVar(&f.out, "out", "weakscope-out", "output directory for results.json and profiles")
+	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	fl.StringVar(&f.gogc, "gogc", "", "comma-separated GOGC values to run every variant under, e.g. 50,100,off")
+	fl.StringVar(&f.gomemlimit, "gomemlimit", "", "comma-separated GOMEMLIMIT values, e.g. 64MiB,off")
+	fl.StringVar(&f.isolate, "isolate", "process", "where variants run: process (a fresh child each) or none (in this process)")
+	fl.BoolVar(&f.noProfiles, "no-profiles", false, "do not write heap profiles")
+	return cmd
+}
+
+func (f runFlags) validate(args []string) (runOptions, error) {
+	opts := runOptions{run: scenario.DefaultOptions(), format: f.format, out: f.out}
+	names := args
+	if len(names) == 0 {
+		names = scenario.Names()
+	}
+	for _, n := range names {
+		sc, err := scenario.Lookup(n)
+		if err != nil {
+			return opts, &usageError{err}
+		}
+		opts.scenarios = append(opts.scenarios, sc)
+	}
+	var err error
+	if f.objects != "" {
+		if opts.run.Params.Objects, err = parseCount("--objects", f.objects, maxObjects); err != nil {
+			return opts, err
+		}
+	}
+	if f.size != "" {
+		n, err := report.ParseBytes(f.size)
+		if err != nil || n > maxSize {
+			return opts, usagef("--size: %q is not a size from 1 B to 1GiB (e.g. 512, 4KiB, 1MiB)", f.size)
+		}
+		opts.run.Params.Size = int(n)
+	}
+	if opts.run.Repeat, err = parseCount("--repeat", f.repeat, maxRepeat); err != nil {
+		return opts, err
+	}
+	switch f.format {
+	case "table", "json":
+	default:
+		return opts, usagef("--format: unknown format %q (accepted: table, json)", f.format)
+	}
+	switch scenario.Isolation(f.isolate) {
+	case scenario.IsolateProcess, scenario.IsolateNone:
+		opts.run.Isolate = scenario.Isolation(f.isolate)
+	default:
+		return opts, usagef("--isolate: unknown value %q (accepted: process, none)", f.isolate)
+	}
+	if opts.run.Settings, err = settings(f.gogc, f.gomemlimit); err != nil {
+		return opts, err
+	}
+	if err := checkOutDir(f.out); err != nil {
+		return opts, err
+	}
+	if !f.noProfiles {
+		opts.run.ProfileDir = f.out
+	}
+	return opts, nil
+}
+
+// parseCount parses a whole number from 1 to limit for the named flag.
+func parseCount(flag, s string, limit int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > limit {
+		return 0, usagef("%s: want a whole number from 1 to %d, got %q", flag, limit, s)
+	}
+	return n, nil
+}
+
+// settings is the cross product of the --gogc and --gomemlimit lists.
+func settings(gogc, gomemlimit string) ([]report.Setting, error) {
+	gs, err := splitList("--gogc", gogc, func(s string) error { _, err := scenario.ParseGOGC(s); return err })
+	if err != nil {
+		return nil, err
+	}
+	ms, err := splitList("--gomemlimit", gomemlimit, func(s string) error { _, err := scenario.ParseMemLimit(s); return err })
+	if err != nil {
+		return nil, err
+	}
+	if len(gs) == 0 && len(ms) == 0 {
+		return nil, nil
+	}
+	if len(gs) == 0 {
+		gs = []string{""}
+	}
+	if len(ms) == 0 {
+		ms = []string{""}
+	}
+	var out []report.Setting
+	for _, g := range gs {
+		for _, m := range ms {
+			out = append(out, report.Setting{GOGC: g, GOMEMLIMIT: m})
+		}
+	}
+	return out, nil
+}
+
+func splitList(flag, s string, check func(string) error) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if err := check(item); err != nil {
+			return nil, usagef("%s: %v", flag, err)
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+// checkOutDir accepts an existing directory or a new one whose parent
+// exists; it creates nothing.
+func checkOutDir(dir string) error {
+	if dir == "" {
+		return usagef("--out: want a directory path, got an empty one")
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return usagef("--out: %s exists and is not a directory", dir)
+	case err == nil:
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return usagef("--out: %v", err)
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
+		return usagef("--out: parent directory %s does not exist", parent)
+	}
+	return nil
+}
+
+func runRun(ctx context.Context, stdout io.Writer, opts runOptions) error {
+	res := newResults()
+	for _, sc := range opts.scenarios {
+		sr, err := scenario.Run(ctx, sc, opts.run)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.Name, err)
+		}
+		res.Scenarios = append(res.Scenarios, sr)
+	}
+	if err := os.MkdirAll(opts.out, 0o755); err != nil {
+		return usagef("--out: %v", err)
+	}
+	if err := res.WriteFile(filepath.Join(opts.out, "results.json")); err != nil {
+		return fmt.Errorf("writing results: %w", err)
+	}
+	var err error
+	switch opts.format {
+	case "json":
+		err = res.Encode(stdout)
+	default:
+		err = report.WriteTable(stdout, res)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Failed() {
+		return fmt.Errorf("%w: see the FAIL and ERROR lines above", errCheckFailed)
+	}
+	return nil
+}
+
+// newResults starts a results document describing this process.
+func newResults() *report.Results {
+	return &report.Results{
+		Schema:      report.Schema,
+		ToolVersion: toolVersion(),
+		Started:     time.Now().UTC(),
+		Env: report.Env{
+			GoVersion:  runtime.Version(),
+			GOOS:       runtime.GOOS,
+			GOARCH:     runtime.GOARCH,
+			GOMAXPROCS: runtime.GOMAXPROCS(0),
+			NumCPU:     runtime.NumCPU(),
+			GOGC:       os.Getenv("GOGC"),
+			GOMEMLIMIT: os.Getenv("GOMEMLIMIT"),
+		},
+	}
+}
