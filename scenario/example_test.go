@@ -25,5 +25,5 @@ func ExampleRun() {
 	// Output:
 	// true the weak pointers of held objects stay non-nil
 	// true the weak pointers of dropped objects are nil after settling
-	// true one GC cycle clears them
+	// true the first GC cycle that starts after the drop clears them: 1 cycle, or 2 if one was already under way
 }

@@ -109,14 +109,6 @@ func metricAtLeast(variant, metric string, floor func(Params) float64) func(Meas
 	}
 }
 
-// ratioAtMost checks a's metric ≤ frac × b's metric.
-func ratioAtMost(a, b, metric string, frac float64) func(Measured, Params) (bool, string) {
-	return func(m Measured, _ Params) (bool, string) {
-		x, y := m.Get(a, metric), m.Get(b, metric)
-		return x <= frac*y, fmt.Sprintf("%s %s vs %s %s (limit %.0f%%)", a, num(x), b, num(y), frac*100)
-	}
-}
-
 // less checks a's metric < b's metric.
 func less(a, b, metric string) func(Measured, Params) (bool, string) {
 	return func(m Measured, _ Params) (bool, string) {

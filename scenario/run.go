@@ -367,18 +367,21 @@ func measure(ctx context.Context, j job) (report.VariantResult, error) {
 }
 
 type releaseResult struct {
-	cycles  int // cycles until the holder reached its final length
+	cycles  int // GC cycles, forced or not, until the holder reached its final length
 	total   int // cycles forced
 	settled bool
 }
 
 // settleAfterRelease forces GC cycles one at a time, recording each in the
 // sampler, until two cycles in a row change neither the live object count
-// nor the holder's length, or the budget runs out.
+// nor the holder's length, or the budget runs out. Cycles are counted with
+// the runtime's counter, so an automatic cycle that ran in between (under a
+// tight GOMEMLIMIT, say) counts too.
 func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subj Subject, maxCycles int) (releaseResult, error) {
 	var res releaseResult
-	lens := []int{subj.Len()}
-	prevObjects := inspect.Read().HeapObjects
+	start := inspect.Read()
+	lens, cycles := []int{subj.Len()}, []uint64{start.Cycle}
+	prevObjects := start.HeapObjects
 	quiet := 0
 	for res.total < maxCycles {
 		if _, err := inspect.Settle(ctx, inspect.WithMaxCycles(1)); err != nil {
@@ -389,25 +392,25 @@ func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subj Subject, m
 			return res, err
 		}
 		n := subj.Len()
-		objects := inspect.Read().HeapObjects
-		if n == lens[len(lens)-1] && objects == prevObjects {
+		now := inspect.Read()
+		if n == lens[len(lens)-1] && now.HeapObjects == prevObjects {
 			quiet++
 		} else {
 			quiet = 0
 		}
-		lens = append(lens, n)
-		prevObjects = objects
+		lens, cycles = append(lens, n), append(cycles, now.Cycle)
+		prevObjects = now.HeapObjects
 		if quiet >= 2 {
 			res.settled = true
 			break
 		}
 	}
 	final := lens[len(lens)-1]
-	c := len(lens) - 1
-	for c > 0 && lens[c-1] == final {
-		c--
+	i := len(lens) - 1
+	for i > 0 && lens[i-1] == final {
+		i--
 	}
-	res.cycles = c
+	res.cycles = int(cycles[i] - cycles[0])
 	return res, nil
 }
 

@@ -26,7 +26,9 @@ for an object with a pointer field and no finalizer.`,
 		Expectations: []Expectation{
 			{Text: "the weak pointers of held objects stay non-nil", Check: metricEquals("held", report.Entries, objectsOf)},
 			{Text: "the weak pointers of dropped objects are nil after settling", Check: metricEquals("dropped", report.Entries, zero)},
-			{Text: "one GC cycle clears them", Check: metricEquals("dropped", report.CyclesToRelease, constant(1))},
+			{Text: "the first GC cycle that starts after the drop clears them: 1 cycle, or 2 if one was already under way", Check: all(
+				metricAtLeast("dropped", report.CyclesToRelease, constant(1)),
+				metricAtMost("dropped", report.CyclesToRelease, constant(2)))},
 		},
 	})
 }
