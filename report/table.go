@@ -143,10 +143,11 @@ func OtherMetrics(v VariantResult) []string {
 // per entry, deliveries per event...) of the variants that have any.
 func writeOtherMetrics(w io.Writer, r *Results) error {
 	var b strings.Builder
+	sweep := sweeps(r)
 	for _, s := range r.Scenarios {
 		for _, v := range s.Variants {
 			if m := OtherMetrics(v); len(m) > 0 {
-				fmt.Fprintf(&b, "  %s/%s: %s\n", s.Name, v.Variant, strings.Join(m, " "))
+				fmt.Fprintf(&b, "  %s: %s\n", variantLabel(s, v, sweep), strings.Join(m, " "))
 			}
 		}
 	}
@@ -155,6 +156,16 @@ func writeOtherMetrics(w io.Writer, r *Results) error {
 	}
 	_, err := io.WriteString(w, "\nScenario metrics:\n"+b.String())
 	return err
+}
+
+// variantLabel names a row outside the table: "scenario/variant", with the
+// setting when the run swept settings.
+func variantLabel(s ScenarioResult, v VariantResult, sweep bool) string {
+	l := s.Name + "/" + v.Variant
+	if sweep {
+		l += " [" + v.Setting.String() + "]"
+	}
+	return l
 }
 
 func formatMetric(x float64) string {

@@ -1,0 +1,66 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Files written by WriteFiles, relative to the output directory.
+const (
+	ResultsName = "results.json"
+	HTMLName    = "report.html"
+	// ChartName is the chart of one scenario, in the scenario's directory
+	// next to its heap profiles.
+	ChartName = "chart.svg"
+)
+
+// WriteFiles writes every file view of r into dir: results.json, the
+// retention profile, report.html and one chart per scenario with a timeline
+// (<scenario>/chart.svg). Everything is rendered before anything is
+// written, so a rendering error leaves dir as it was, and each file is
+// written atomically. dir must exist.
+func WriteFiles(dir string, r *Results) error {
+	type file struct {
+		name   string
+		render func(*bytes.Buffer) error
+	}
+	files := []file{
+		{ResultsName, func(b *bytes.Buffer) error { return r.Encode(b) }},
+		{RetentionProfileName, func(b *bytes.Buffer) error { return WriteRetentionProfile(b, r) }},
+		{HTMLName, func(b *bytes.Buffer) error { return WriteHTML(b, r) }},
+	}
+	for _, s := range r.Scenarios {
+		if hasTimeline(s) {
+			files = append(files, file{filepath.Join(s.Name, ChartName), func(b *bytes.Buffer) error { return WriteChartSVG(b, s) }})
+		}
+	}
+	rendered := make([][]byte, len(files))
+	for i, f := range files {
+		var b bytes.Buffer
+		if err := f.render(&b); err != nil {
+			return fmt.Errorf("rendering %s: %w", f.name, err)
+		}
+		rendered[i] = b.Bytes()
+	}
+	for i, f := range files {
+		path := filepath.Join(dir, f.name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := WriteFileAtomic(path, rendered[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func hasTimeline(s ScenarioResult) bool {
+	for _, v := range s.Variants {
+		if v.Error == "" && len(v.Timeline) > 0 {
+			return true
+		}
+	}
+	return false
+}
