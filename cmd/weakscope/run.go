@@ -32,7 +32,7 @@ type runFlags struct {
 	objects, size, repeat string
 	out, format           string
 	gogc, gomemlimit      string
-	isolate               string
+	isolate, progress     string
 	noProfiles            bool
 }
 
@@ -41,7 +41,8 @@ type runOptions struct {
 	scenarios []*scenario.Scenario
 	run       scenario.Options
 	out       string
-	format    string
+	format    report.Format
+	progress  progressMode
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -58,7 +59,7 @@ per variant to the output directory. Exits 1 if an expectation fails.`,
 			if err != nil {
 				return err
 			}
-			return runRun(cmd.Context(), stdout, opts)
+			return runRun(cmd.Context(), stdout, stderr, opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -66,16 +67,17 @@ per variant to the output directory. Exits 1 if an expectation fails.`,
 	fl.StringVar(&f.size, "size", "", "object size, e.g. 512, 4KiB, 1MiB (default: each scenario's own)")
 	fl.StringVar(&f.repeat, "repeat", "1", "runs per variant; the table shows the median and range")
 	fl.StringVar(&f.out, "out", "weakscope-out", "output directory for results.json and profiles")
-	fl.StringVar(&f.format, "format", "table", "stdout format: table or json")
+	fl.StringVar(&f.format, "format", "table", "stdout format: table, markdown, csv, json or bench")
 	fl.StringVar(&f.gogc, "gogc", "", "comma-separated GOGC values to run every variant under, e.g. 50,100,off")
 	fl.StringVar(&f.gomemlimit, "gomemlimit", "", "comma-separated GOMEMLIMIT values, e.g. 64MiB,off")
 	fl.StringVar(&f.isolate, "isolate", "process", "where variants run: process (a fresh child each) or none (in this process)")
 	fl.BoolVar(&f.noProfiles, "no-profiles", false, "do not write heap profiles")
+	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when it is a terminal), always or never")
 	return cmd
 }
 
 func (f runFlags) validate(args []string) (runOptions, error) {
-	opts := runOptions{run: scenario.DefaultOptions(), format: f.format, out: f.out}
+	opts := runOptions{run: scenario.DefaultOptions(), out: f.out}
 	names := args
 	if len(names) == 0 {
 		names = scenario.Names()
@@ -103,10 +105,11 @@ func (f runFlags) validate(args []string) (runOptions, error) {
 	if opts.run.Repeat, err = parseCount("--repeat", f.repeat, maxRepeat); err != nil {
 		return opts, err
 	}
-	switch f.format {
-	case "table", "json":
-	default:
-		return opts, usagef("--format: unknown format %q (accepted: table, json)", f.format)
+	if opts.format, err = report.ParseFormat(f.format); err != nil {
+		return opts, usagef("--format: %v", err)
+	}
+	if opts.progress, err = parseProgress(f.progress); err != nil {
+		return opts, err
 	}
 	switch scenario.Isolation(f.isolate) {
 	case scenario.IsolateProcess, scenario.IsolateNone:
@@ -200,29 +203,30 @@ func checkOutDir(dir string) error {
 	return nil
 }
 
-func runRun(ctx context.Context, stdout io.Writer, opts runOptions) error {
+func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) error {
+	total := 0
+	for _, sc := range opts.scenarios {
+		total += len(sc.Variants) * max(len(opts.run.Settings), 1)
+	}
+	pr := newProgress(stderr, opts.progress, total)
+	opts.run.Progress = pr.start
 	res := newResults()
 	for _, sc := range opts.scenarios {
 		sr, err := scenario.Run(ctx, sc, opts.run)
 		if err != nil {
+			pr.finish(false)
 			return fmt.Errorf("%s: %w", sc.Name, err)
 		}
 		res.Scenarios = append(res.Scenarios, sr)
 	}
+	pr.finish(true)
 	if err := os.MkdirAll(opts.out, 0o755); err != nil {
 		return usagef("--out: %v", err)
 	}
-	if err := res.WriteFile(filepath.Join(opts.out, "results.json")); err != nil {
-		return fmt.Errorf("writing results: %w", err)
+	if err := report.WriteFiles(opts.out, res); err != nil {
+		return fmt.Errorf("writing %s: %w", opts.out, err)
 	}
-	var err error
-	switch opts.format {
-	case "json":
-		err = res.Encode(stdout)
-	default:
-		err = report.WriteTable(stdout, res)
-	}
-	if err != nil {
+	if err := report.Write(stdout, res, opts.format); err != nil {
 		return err
 	}
 	if res.Failed() {
