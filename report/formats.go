@@ -213,8 +213,7 @@ var benchUnits = []struct {
 // that tell benchstat which metrics are exact by design (retention measured
 // after a forced, settled GC), so that `benchstat old.txt new.txt` compares
 // two runs meaningfully even with one run each. A variant run N times
-// contributes N lines only when the runs are in the results; results hold
-// the median, so it contributes one.
+// (--repeat, or weakscope check's --count) contributes one line per run.
 func WriteBench(w io.Writer, r *Results) error {
 	var b strings.Builder
 	config := [][2]string{
@@ -235,18 +234,34 @@ func WriteBench(w io.Writer, r *Results) error {
 			if v.Setting.GOMEMLIMIT != "" {
 				name += "/gomemlimit=" + benchKey(v.Setting.GOMEMLIMIT)
 			}
-			fmt.Fprintf(&b, "%s 1", name)
-			for _, u := range benchUnits {
-				if x, ok := v.Metrics[u.metric]; ok {
-					fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(x, 'f', -1, 64), u.unit)
-				}
+			// One line per run when the runs were kept, so benchstat sees
+			// the spread; otherwise the median.
+			runs := 1
+			for _, xs := range v.Samples {
+				runs = max(runs, len(xs))
 			}
-			for _, m := range slices.Sorted(maps.Keys(v.Metrics)) {
-				if !standardMetrics[m] {
-					fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(v.Metrics[m], 'f', -1, 64), benchKey(strings.ReplaceAll(m, "_", "-")))
+			value := func(m string, i int) (float64, bool) {
+				if xs := v.Samples[m]; i < len(xs) {
+					return xs[i], true
 				}
+				x, ok := v.Metrics[m]
+				return x, ok
 			}
-			b.WriteString("\n")
+			for i := range runs {
+				fmt.Fprintf(&b, "%s 1", name)
+				for _, u := range benchUnits {
+					if x, ok := value(u.metric, i); ok {
+						fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(x, 'f', -1, 64), u.unit)
+					}
+				}
+				for _, m := range slices.Sorted(maps.Keys(v.Metrics)) {
+					if !standardMetrics[m] {
+						x, _ := value(m, i)
+						fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(x, 'f', -1, 64), benchKey(strings.ReplaceAll(m, "_", "-")))
+					}
+				}
+				b.WriteString("\n")
+			}
 		}
 	}
 	for _, u := range benchUnits {

@@ -153,7 +153,13 @@ func TestBenchFormatParses(t *testing.T) {
 		}
 		want := 0
 		for _, s := range r.Scenarios {
-			want += len(s.Variants)
+			for _, v := range s.Variants {
+				runs := 1
+				for _, xs := range v.Samples {
+					runs = max(runs, len(xs))
+				}
+				want += runs
+			}
 		}
 		if results != want {
 			t.Errorf("%s: %d benchmark results, want %d", fx, results, want)

@@ -134,6 +134,13 @@ type VariantResult struct {
 	Metrics map[string]float64 `json:"metrics"`
 	Min     map[string]float64 `json:"min,omitempty"`
 	Max     map[string]float64 `json:"max,omitempty"`
+	// Samples holds every run's value of each metric, in run order (only
+	// when Runs > 1), for statistical comparison.
+	Samples map[string][]float64 `json:"samples,omitempty"`
+	// Volatile names metrics that vary from run to run by design (they
+	// depend on when automatic GC cycles happen); a check compares them
+	// statistically over the runs, like time, rather than as exact values.
+	Volatile []string `json:"volatile,omitempty"`
 	// Settled reports whether the final settle converged within its budget.
 	Settled bool `json:"settled"`
 	// Timeline is the per-GC-cycle sampling of the (first) run.

@@ -249,7 +249,9 @@ func formatNS(x float64) string {
 		return d.Round(time.Millisecond).String()
 	case d >= time.Millisecond:
 		return d.Round(10 * time.Microsecond).String()
-	default:
+	case d >= 10*time.Microsecond:
 		return d.Round(time.Microsecond).String()
+	default:
+		return d.Round(10 * time.Nanosecond).String()
 	}
 }

@@ -178,6 +178,7 @@ func fold(runs []report.VariantResult) report.VariantResult {
 		return out
 	}
 	out.Metrics, out.Min, out.Max = map[string]float64{}, map[string]float64{}, map[string]float64{}
+	out.Samples = map[string][]float64{}
 	for name := range runs[0].Metrics {
 		var xs []float64
 		for _, r := range runs {
@@ -185,6 +186,7 @@ func fold(runs []report.VariantResult) report.VariantResult {
 				xs = append(xs, x)
 			}
 		}
+		out.Samples[name] = slices.Clone(xs)
 		slices.Sort(xs)
 		out.Metrics[name] = median(xs)
 		out.Min[name], out.Max[name] = xs[0], xs[len(xs)-1]
@@ -330,7 +332,7 @@ func measure(ctx context.Context, j job) (report.VariantResult, error) {
 	sentinels := s.SentinelCleanups() - baseSentinels
 
 	vr := report.VariantResult{
-		Variant: v.Name, Holder: v.Holder, Setting: j.Setting, Runs: 1, Settled: released.settled,
+		Variant: v.Name, Holder: v.Holder, Setting: j.Setting, Runs: 1, Settled: released.settled, Volatile: v.Volatile,
 	}
 	if j.Profile != "" {
 		if err := writeProfile(j.Profile); err != nil {

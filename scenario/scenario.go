@@ -51,6 +51,10 @@ type Variant struct {
 	Holder string
 	// New prepares a subject for one run with the given parameters.
 	New func(p Params) Subject
+	// Volatile names the metrics of this variant that vary from run to
+	// run by design, because they depend on when automatic GC cycles
+	// happen; a check compares them statistically.
+	Volatile []string
 }
 
 // Subject is a variant's live state during one run. The runner calls
