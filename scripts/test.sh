@@ -31,3 +31,8 @@ fi
 
 echo "== go test -race"
 go test -race -count=1 ./...
+
+# The project checks its own retention: the default catalogue against the
+# committed baseline (refresh it with: go run ./cmd/weakscope check --baseline testdata/baseline.json --update).
+echo "== weakscope check"
+go run ./cmd/weakscope check --baseline testdata/baseline.json --progress never

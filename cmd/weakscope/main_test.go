@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+
+	"github.com/weakscope/weakscope/report"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -25,7 +27,11 @@ func TestScripts(t *testing.T) {
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
 		UpdateScripts:       os.Getenv("UPDATE_SCRIPTS") != "",
-		Cmds:                map[string]func(*testscript.TestScript, bool, []string){"exits": cmdExits},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"exits":            cmdExits,
+			"scale-metric":     cmdScaleMetric,
+			"fail-expectation": cmdFailExpectation,
+		},
 		Setup: func(env *testscript.Env) error {
 			// A -race binary (this one, under scripts/test.sh) sleeps a
 			// second at exit unless told not to; every worker would.
@@ -76,4 +82,51 @@ func TestExitCode(t *testing.T) {
 			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.want)
 		}
 	}
+}
+
+// editResults applies f to a results file in the script's work directory.
+func editResults(ts *testscript.TestScript, name string, f func(*report.Results)) {
+	path := ts.MkAbs(name)
+	r, err := report.ReadFile(path)
+	ts.Check(err)
+	f(r)
+	ts.Check(r.WriteFile(path))
+}
+
+// cmdScaleMetric is "scale-metric FILE SCENARIO VARIANT METRIC FACTOR": it
+// doctors a baseline, multiplying one metric (and its samples) by FACTOR.
+func cmdScaleMetric(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 5 {
+		ts.Fatalf("usage: scale-metric FILE SCENARIO VARIANT METRIC FACTOR")
+	}
+	factor, err := strconv.ParseFloat(args[4], 64)
+	ts.Check(err)
+	found := false
+	editResults(ts, args[0], func(r *report.Results) {
+		for _, s := range r.Scenarios {
+			for _, v := range s.Variants {
+				if s.Name == args[1] && v.Variant == args[2] {
+					v.Metrics[args[3]] *= factor
+					for i := range v.Samples[args[3]] {
+						v.Samples[args[3]][i] *= factor
+					}
+					found = true
+				}
+			}
+		}
+	})
+	if !found {
+		ts.Fatalf("no variant %s/%s in %s", args[1], args[2], args[0])
+	}
+}
+
+// cmdFailExpectation is "fail-expectation FILE": it doctors a baseline so
+// that its first expectation is recorded as failed.
+func cmdFailExpectation(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: fail-expectation FILE")
+	}
+	editResults(ts, args[0], func(r *report.Results) {
+		r.Scenarios[0].Expectations[0].Pass = false
+	})
 }

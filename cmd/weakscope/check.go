@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/scenario"
+)
+
+// checkFlags are the flags of "weakscope check" as typed.
+type checkFlags struct {
+	baseline, count, tolerance, statTolerance string
+	summary, junit, progress                  string
+	update                                    bool
+}
+
+// checkOptions is a validated check.
+type checkOptions struct {
+	baseline  string
+	scenarios []*scenario.Scenario
+	run       scenario.Options
+	compare   report.CompareOptions
+	update    bool
+	summary   string
+	junit     string
+	progress  progressMode
+}
+
+func newCheckCmd(stdout, stderr io.Writer) *cobra.Command {
+	f := checkFlags{}
+	cmd := &cobra.Command{
+		Use:   "check --baseline FILE [SCENARIO...]",
+		Short: "Fail when memory retention regresses against a baseline (for CI)",
+		Long: `Run the scenarios (--count times each, every variant in its own process),
+compare every metric with the baseline and check every expectation.
+
+Retention metrics (retained bytes and objects, entries, cycles to release),
+measured after a forced, settled GC, are compared as values: a change
+counts when it exceeds --tolerance and a small absolute floor. Time metrics,
+and metrics a scenario marks as varying by design, are compared
+statistically over the runs (Mann–Whitney U): a change counts only if it is
+significant and the medians differ by more than --stat-tolerance (default
+200%: on a shared machine or CI runner wall time doubles under load).
+Metrics a scenario marks as varying by design are shown, never judged. A
+failed expectation fails the check whatever the baseline says.
+
+Exit status: 0 within bounds, 1 a regression or a failed expectation,
+2 bad input, 3 the baseline does not exist. --update writes the baseline
+(atomically) instead of comparing.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.validate(args)
+			if err != nil {
+				return err
+			}
+			return runCheck(cmd.Context(), stdout, stderr, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.baseline, "baseline", "", "baseline results file (written by check --update or by run)")
+	fl.StringVar(&f.count, "count", "5", "runs per variant")
+	fl.StringVar(&f.tolerance, "tolerance", "10", "relative change allowed, in percent (e.g. 10 or 10%)")
+	fl.StringVar(&f.statTolerance, "stat-tolerance", "200", "change of the median allowed, in percent, for time and other metrics compared statistically")
+	fl.BoolVar(&f.update, "update", false, "write the baseline from this run instead of comparing")
+	fl.StringVar(&f.summary, "summary", "", "also write the result as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)")
+	fl.StringVar(&f.junit, "junit", "", "also write the result as JUnit XML to this file")
+	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto, always or never")
+	return cmd
+}
+
+func (f checkFlags) validate(args []string) (checkOptions, error) {
+	opts := checkOptions{baseline: f.baseline, update: f.update, summary: f.summary, junit: f.junit, run: scenario.DefaultOptions(), compare: report.DefaultCompareOptions()}
+	if f.baseline == "" {
+		return opts, usagef("--baseline: a baseline file is required (write one with --baseline FILE --update)")
+	}
+	names := args
+	if len(names) == 0 {
+		names = scenario.Names()
+	}
+	for _, n := range names {
+		sc, err := scenario.Lookup(n)
+		if err != nil {
+			return opts, &usageError{err}
+		}
+		opts.scenarios = append(opts.scenarios, sc)
+	}
+	var err error
+	if opts.run.Repeat, err = parseCount("--count", f.count, maxRepeat); err != nil {
+		return opts, err
+	}
+	tol, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(f.tolerance), "%"), 64)
+	if err != nil || tol < 0 || tol > 1000 {
+		return opts, usagef("--tolerance: want a percentage from 0 to 1000, got %q", f.tolerance)
+	}
+	opts.compare.Tolerance = tol / 100
+	stol, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(f.statTolerance), "%"), 64)
+	if err != nil || stol < 0 || stol > 10000 {
+		return opts, usagef("--stat-tolerance: want a percentage from 0 to 10000, got %q", f.statTolerance)
+	}
+	opts.compare.StatTolerance = stol / 100
+	if opts.progress, err = parseProgress(f.progress); err != nil {
+		return opts, err
+	}
+	for flag, path := range map[string]string{"--summary": f.summary, "--junit": f.junit} {
+		if path != "" {
+			if err := checkParentDir(flag, path); err != nil {
+				return opts, err
+			}
+		}
+	}
+	return opts, nil
+}
+
+// checkParentDir accepts a file path whose directory exists.
+func checkParentDir(flag, path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usagef("%s: %s is a directory", flag, path)
+	}
+	dir := dirOf(path)
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return usagef("%s: directory %s does not exist", flag, dir)
+	}
+	return nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		if i == 0 {
+			return "/"
+		}
+		return path[:i]
+	}
+	return "."
+}
+
+func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) error {
+	var base *report.Results
+	if !opts.update {
+		var err error
+		base, err = report.ReadFile(opts.baseline)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("%w: %s does not exist (write it with --update)", errNoBaseline, opts.baseline)
+		case err != nil:
+			return &usageError{err}
+		}
+	}
+
+	total := 0
+	for _, sc := range opts.scenarios {
+		total += len(sc.Variants)
+	}
+	pr := newProgress(stderr, opts.progress, total)
+	opts.run.Progress = pr.start
+	now := newResults()
+	for _, sc := range opts.scenarios {
+		sr, err := scenario.Run(ctx, sc, opts.run)
+		if err != nil {
+			pr.finish(false)
+			return fmt.Errorf("%s: %w", sc.Name, err)
+		}
+		now.Scenarios = append(now.Scenarios, sr)
+	}
+	pr.finish(true)
+
+	if opts.update {
+		if err := report.WriteTable(stdout, now); err != nil {
+			return err
+		}
+		if now.Failed() {
+			return fmt.Errorf("%w: not writing a baseline from a run whose expectations fail", errCheckFailed)
+		}
+		// A baseline needs the metrics and their runs, not the per-cycle
+		// timelines: leaving them out keeps it small and its diffs readable.
+		for i := range now.Scenarios {
+			for j := range now.Scenarios[i].Variants {
+				now.Scenarios[i].Variants[j].Timeline = nil
+			}
+		}
+		if err := now.WriteFile(opts.baseline); err != nil {
+			return fmt.Errorf("writing the baseline: %w", err)
+		}
+		fmt.Fprintf(stdout, "\nwrote baseline %s\n", opts.baseline)
+		return nil
+	}
+
+	c := report.Compare(base, now, opts.compare)
+	if err := report.WriteComparison(stdout, c); err != nil {
+		return err
+	}
+	if opts.summary != "" {
+		if err := writeRendered(opts.summary, func(w io.Writer) error { return report.WriteComparisonMarkdown(w, c) }); err != nil {
+			return err
+		}
+	}
+	if opts.junit != "" {
+		if err := writeRendered(opts.junit, func(w io.Writer) error { return report.WriteJUnit(w, c) }); err != nil {
+			return err
+		}
+	}
+	if c.Failed() {
+		return fmt.Errorf("%w: %s", errCheckFailed, c.Summary())
+	}
+	return nil
+}
+
+// writeRendered renders into memory and then writes the file atomically.
+// A path that is not a regular file (such as a pipe) is written directly.
+func writeRendered(path string, render func(io.Writer) error) error {
+	var b bytes.Buffer
+	if err := render(&b); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return os.WriteFile(path, b.Bytes(), 0o644)
+	}
+	return report.WriteFileAtomic(path, b.Bytes())
+}
