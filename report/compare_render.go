@@ -7,10 +7,11 @@ import (
 	"math"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 )
+
+// comparisonAlign right-aligns the numbers of the comparison table.
+var comparisonAlign = []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft}
 
 // comparisonRows is the table of every compared metric.
 func comparisonRows(c *Comparison) (header []string, rows [][]string) {
@@ -63,20 +64,7 @@ func formatChange(x float64) string {
 // then problems, warnings and failed expectations, then the one-line verdict.
 func WriteComparison(w io.Writer, c *Comparison) error {
 	header, rows := comparisonRows(c)
-	align := []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft, tw.AlignLeft}
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-	)
-	t.Header(toAny(header)...)
-	for _, row := range rows {
-		if err := t.Append(toAny(row)...); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
+	if err := renderTable(w, header, rows, comparisonAlign, false); err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -124,19 +112,7 @@ func WriteComparisonMarkdown(w io.Writer, c *Comparison) error {
 	}
 	header, rows := comparisonRows(c)
 	var tb strings.Builder
-	t := tablewriter.NewTable(&tb,
-		tablewriter.WithRenderer(renderer.NewMarkdown()),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-	)
-	t.Header(toAny(mdEscapeAll(header))...)
-	for _, row := range rows {
-		if err := t.Append(toAny(mdEscapeAll(row))...); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
+	if err := renderTable(&tb, header, rows, comparisonAlign, true); err != nil {
 		return err
 	}
 	table := tb.String()

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 )
 
@@ -70,21 +68,7 @@ func Write(w io.Writer, r *Results, f Format) error {
 // and the verdicts as lists — ready to paste into a pull request.
 func WriteMarkdown(w io.Writer, r *Results) error {
 	header, rows := Rows(r)
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(renderer.NewMarkdown()),
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: alignments(len(header))}),
-	)
-	t.Header(toAny(mdEscapeAll(header))...)
-	for _, row := range rows {
-		if err := t.Append(toAny(mdEscapeAll(row))...); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
+	if err := renderTable(w, header, rows, alignments(len(header)), true); err != nil {
 		return err
 	}
 	var b strings.Builder

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 )
 
@@ -94,25 +95,7 @@ func sweeps(r *Results) bool {
 // variants that failed to run.
 func WriteTable(w io.Writer, r *Results) error {
 	header, rows := Rows(r)
-	align := make([]tw.Align, len(header))
-	for i := range align {
-		align[i] = tw.AlignRight
-		if i < len(header)-len(tableColumns) {
-			align[i] = tw.AlignLeft
-		}
-	}
-	t := tablewriter.NewTable(w,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignLeft),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
-	)
-	t.Header(toAny(header)...)
-	for _, row := range rows {
-		if err := t.Append(toAny(row)...); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
+	if err := renderTable(w, header, rows, alignments(len(header)), false); err != nil {
 		return err
 	}
 	if err := writeOtherMetrics(w, r); err != nil {
@@ -204,6 +187,32 @@ func WriteExpectations(w io.Writer, r *Results) error {
 	}
 	_, err := io.WriteString(w, "\n"+b.String())
 	return err
+}
+
+// renderTable draws a table with tablewriter, as aligned text or, when
+// markdown is set, as a Markdown table with its cells escaped. align gives
+// each column's alignment; headers are left as written.
+func renderTable(w io.Writer, header []string, rows [][]string, align []tw.Align, markdown bool) error {
+	opts := []tablewriter.Option{
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+	}
+	cells := toAny
+	if markdown {
+		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
+		cells = func(s []string) []any { return toAny(mdEscapeAll(s)) }
+	}
+	t := tablewriter.NewTable(w, opts...)
+	t.Header(cells(header)...)
+	for _, row := range rows {
+		if err := t.Append(cells(row)...); err != nil {
+			return err
+		}
+	}
+	return t.Render()
 }
 
 func toAny(s []string) []any {

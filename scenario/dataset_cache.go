@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/weakscope/weakscope/report"
-	"github.com/weakscope/weakscope/scenario/cache"
 )
 
 func init() {
@@ -16,14 +15,7 @@ each value separately, so the entries whose datasets are still in use stay,
 with the same pointers, and the rest go. The strong map keeps every dataset,
 used or not.`,
 		Defaults: Params{Objects: 10_000, Size: 1024, Keep: 0.5},
-		Variants: []Variant{
-			{Name: "strong", Holder: "cache.Strong", New: func(p Params) Subject {
-				return &mapSubject{p: p, m: cache.NewStrong[int, object]()}
-			}},
-			{Name: "weak", Holder: "cache.WeakValues", New: func(p Params) Subject {
-				return &mapSubject{p: p, m: cache.NewWeakValues[int, object]()}
-			}},
-		},
+		Variants: strongAndWeakMaps(),
 		Expectations: []Expectation{
 			{Text: "strong keeps every dataset's entry", Check: metricEquals("strong", report.Entries, objectsOf)},
 			{Text: "weak entries == objects × keep", Check: metricEquals("weak", report.Entries, keptOf)},

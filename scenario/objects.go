@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/scenario/cache"
 )
 
 // object is the catalogue's payload: a header with a pointer field, so the
@@ -71,6 +72,19 @@ func (s *mapSubject) Populate() {
 
 func (s *mapSubject) Release() { s.release(s.p.Keep) }
 func (s *mapSubject) Len() int { return s.m.Len() }
+
+// strongAndWeakMaps are the variants of the textbook map scenarios: the
+// strong cache and a weak-value map holding the same objects.
+func strongAndWeakMaps() []Variant {
+	return []Variant{
+		{Name: "strong", Holder: "cache.Strong", New: func(p Params) Subject {
+			return &mapSubject{p: p, m: cache.NewStrong[int, object]()}
+		}},
+		{Name: "weak", Holder: "cache.WeakValues", New: func(p Params) Subject {
+			return &mapSubject{p: p, m: cache.NewWeakValues[int, object]()}
+		}},
+	}
+}
 
 // counted is a subject whose Len is the number of objects not yet known to
 // be collected: objects minus the cleanups or finalizers that have run.

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"github.com/weakscope/weakscope/report"
-	"github.com/weakscope/weakscope/scenario/cache"
 )
 
 func init() {
@@ -19,14 +18,7 @@ cleanup or a sweep; nothing happens until a GC cycle runs. What the weak map
 still retains afterwards is its own hash table: deleting entries from a Go
 map never shrinks it.`,
 		Defaults: Params{Objects: 10_000, Size: 1024},
-		Variants: []Variant{
-			{Name: "strong", Holder: "cache.Strong", New: func(p Params) Subject {
-				return &mapSubject{p: p, m: cache.NewStrong[int, object]()}
-			}},
-			{Name: "weak", Holder: "cache.WeakValues", New: func(p Params) Subject {
-				return &mapSubject{p: p, m: cache.NewWeakValues[int, object]()}
-			}},
-		},
+		Variants: strongAndWeakMaps(),
 		Expectations: []Expectation{
 			{Text: "strong keeps an entry for every report", Check: metricEquals("strong", report.Entries, objectsOf)},
 			{Text: "weak keeps no entry once the reports are dropped", Check: metricEquals("weak", report.Entries, zero)},

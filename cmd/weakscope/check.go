@@ -155,22 +155,10 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 		}
 	}
 
-	total := 0
-	for _, sc := range opts.scenarios {
-		total += len(sc.Variants)
+	now, err := runScenarios(ctx, stderr, opts.scenarios, opts.run, opts.progress)
+	if err != nil {
+		return err
 	}
-	pr := newProgress(stderr, opts.progress, total)
-	opts.run.Progress = pr.start
-	now := newResults()
-	for _, sc := range opts.scenarios {
-		sr, err := scenario.Run(ctx, sc, opts.run)
-		if err != nil {
-			pr.finish(false)
-			return fmt.Errorf("%s: %w", sc.Name, err)
-		}
-		now.Scenarios = append(now.Scenarios, sr)
-	}
-	pr.finish(true)
 
 	if opts.update {
 		if err := report.WriteTable(stdout, now); err != nil {

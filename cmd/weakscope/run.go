@@ -204,22 +204,10 @@ func checkOutDir(dir string) error {
 }
 
 func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) error {
-	total := 0
-	for _, sc := range opts.scenarios {
-		total += len(sc.Variants) * max(len(opts.run.Settings), 1)
+	res, err := runScenarios(ctx, stderr, opts.scenarios, opts.run, opts.progress)
+	if err != nil {
+		return err
 	}
-	pr := newProgress(stderr, opts.progress, total)
-	opts.run.Progress = pr.start
-	res := newResults()
-	for _, sc := range opts.scenarios {
-		sr, err := scenario.Run(ctx, sc, opts.run)
-		if err != nil {
-			pr.finish(false)
-			return fmt.Errorf("%s: %w", sc.Name, err)
-		}
-		res.Scenarios = append(res.Scenarios, sr)
-	}
-	pr.finish(true)
 	if err := os.MkdirAll(opts.out, 0o755); err != nil {
 		return usagef("--out: %v", err)
 	}
@@ -233,6 +221,28 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) erro
 		return fmt.Errorf("%w: see the FAIL and ERROR lines above", errCheckFailed)
 	}
 	return nil
+}
+
+// runScenarios runs each scenario in turn, with a progress bar on stderr,
+// and collects the results document.
+func runScenarios(ctx context.Context, stderr io.Writer, scenarios []*scenario.Scenario, run scenario.Options, mode progressMode) (*report.Results, error) {
+	total := 0
+	for _, sc := range scenarios {
+		total += len(sc.Variants) * max(len(run.Settings), 1)
+	}
+	pr := newProgress(stderr, mode, total)
+	run.Progress = pr.start
+	res := newResults()
+	for _, sc := range scenarios {
+		sr, err := scenario.Run(ctx, sc, run)
+		if err != nil {
+			pr.finish(false)
+			return nil, fmt.Errorf("%s: %w", sc.Name, err)
+		}
+		res.Scenarios = append(res.Scenarios, sr)
+	}
+	pr.finish(true)
+	return res, nil
 }
 
 // newResults starts a results document describing this process.
