@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -186,7 +187,53 @@ func Decode(r io.Reader) (*Results, error) {
 		}
 		return nil, fmt.Errorf("%w: unknown schema %q (want %q)", ErrSchema, res.Schema, Schema)
 	}
+	if err := res.Validate(); err != nil {
+		return nil, err
+	}
 	return &res, nil
+}
+
+// nonNegative are the metrics that cannot be below zero. Retained bytes
+// and objects can: a variant may end with less than its baseline.
+var nonNegative = []string{Entries, CyclesToRelease, CleanupsRun, PeakHeapBytes, WallNS}
+
+// Validate checks what a renderer or a check relies on: every scenario and
+// variant is named, every variant has metrics or an error, run counts and
+// parameters are not negative, and neither are the metrics that cannot be.
+// Its errors say where the problem is.
+func (r *Results) Validate() error {
+	if len(r.Scenarios) == 0 {
+		return errors.New("invalid results: no scenarios")
+	}
+	for i, s := range r.Scenarios {
+		where := fmt.Sprintf("scenarios[%d]", i)
+		if s.Name == "" {
+			return fmt.Errorf("invalid results: %s has no name", where)
+		}
+		where = "scenario " + s.Name
+		if s.Params.Objects < 0 || s.Params.Size < 0 || s.Params.Keep < 0 || s.Params.Keep > 1 {
+			return fmt.Errorf("invalid results: %s has negative or impossible parameters (objects %d, size %d, keep %g)", where, s.Params.Objects, s.Params.Size, s.Params.Keep)
+		}
+		for j, v := range s.Variants {
+			vw := fmt.Sprintf("%s variants[%d]", where, j)
+			if v.Variant == "" {
+				return fmt.Errorf("invalid results: %s has no name", vw)
+			}
+			vw = where + " variant " + v.Variant
+			if v.Error == "" && len(v.Metrics) == 0 {
+				return fmt.Errorf("invalid results: %s has neither metrics nor an error", vw)
+			}
+			if v.Runs < 0 {
+				return fmt.Errorf("invalid results: %s has %d runs", vw, v.Runs)
+			}
+			for _, m := range nonNegative {
+				if x, ok := v.Metrics[m]; ok && (x < 0 || math.IsNaN(x)) {
+					return fmt.Errorf("invalid results: %s has %s = %v (must be ≥ 0)", vw, m, x)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // ReadFile reads and checks a results file. Errors name the file.

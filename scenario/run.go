@@ -259,9 +259,13 @@ func ParseGOGC(s string) (int, error) {
 	if s == "off" {
 		return -1, nil
 	}
+	bad := fmt.Errorf("%q is not a GOGC value (want a whole percentage ≥ 0, or off)", s)
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, bad
+	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a GOGC value (want a whole percentage ≥ 0, or off)", s)
+	if err != nil {
+		return 0, bad
 	}
 	return n, nil
 }

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/weakscope/weakscope/report"
@@ -59,7 +61,11 @@ func runInWorker(ctx context.Context, j job, opts Options) (report.VariantResult
 	if arg0 != "" {
 		cmd.Args[0] = arg0
 	}
-	cmd.Env = append(workerEnv(os.Environ(), j.Setting), opts.WorkerEnv...)
+	env, err := workerEnv(os.Environ(), j.Setting)
+	if err != nil {
+		return report.VariantResult{}, err
+	}
+	cmd.Env = append(env, opts.WorkerEnv...)
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -103,8 +109,11 @@ func runInWorker(ctx context.Context, j job, opts Options) (report.VariantResult
 	return r, nil
 }
 
-// workerEnv returns env with GOGC and GOMEMLIMIT set for the setting.
-func workerEnv(env []string, s report.Setting) []string {
+// workerEnv returns env with GOGC and GOMEMLIMIT set for the setting, in
+// the runtime's own syntax: a percentage or off, and a plain byte count or
+// off. (The runtime reads neither SI units nor fractions such as 1.5GiB,
+// which the flags accept.)
+func workerEnv(env []string, s report.Setting) ([]string, error) {
 	out := env[:0:0]
 	for _, kv := range env {
 		if (s.GOGC != "" && strings.HasPrefix(kv, "GOGC=")) || (s.GOMEMLIMIT != "" && strings.HasPrefix(kv, "GOMEMLIMIT=")) {
@@ -113,12 +122,28 @@ func workerEnv(env []string, s report.Setting) []string {
 		out = append(out, kv)
 	}
 	if s.GOGC != "" {
-		out = append(out, "GOGC="+s.GOGC)
+		pct, err := ParseGOGC(s.GOGC)
+		if err != nil {
+			return nil, err
+		}
+		v := "off"
+		if pct >= 0 {
+			v = strconv.Itoa(pct)
+		}
+		out = append(out, "GOGC="+v)
 	}
 	if s.GOMEMLIMIT != "" {
-		out = append(out, "GOMEMLIMIT="+s.GOMEMLIMIT)
+		limit, err := ParseMemLimit(s.GOMEMLIMIT)
+		if err != nil {
+			return nil, err
+		}
+		v := "off"
+		if limit != math.MaxInt64 {
+			v = strconv.FormatInt(limit, 10)
+		}
+		out = append(out, "GOMEMLIMIT="+v)
 	}
-	return out
+	return out, nil
 }
 
 func lastLine(s string) string {
