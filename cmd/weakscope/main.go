@@ -13,6 +13,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -40,6 +41,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = &usageError{err}
 	}
 	code := exitCode(err)
+	if code == exitInterrupted {
+		err = errors.New("interrupted; nothing was written")
+	}
 	writeError(stderr, err)
 	return code
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +35,7 @@ type runFlags struct {
 	out, format           string
 	gogc, gomemlimit      string
 	isolate, progress     string
+	maxHeap               string
 	noProfiles            bool
 }
 
@@ -43,6 +46,7 @@ type runOptions struct {
 	out       string
 	format    report.Format
 	progress  progressMode
+	profiles  bool
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -73,6 +77,7 @@ per variant to the output directory. Exits 1 if an expectation fails.`,
 	fl.StringVar(&f.isolate, "isolate", "process", "where variants run: process (a fresh child each) or none (in this process)")
 	fl.BoolVar(&f.noProfiles, "no-profiles", false, "do not write heap profiles")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when it is a terminal), always or never")
+	fl.StringVar(&f.maxHeap, "max-heap", "", "largest heap one variant may need, e.g. 8GiB (default: GOMEMLIMIT, or half of physical memory)")
 	return cmd
 }
 
@@ -123,10 +128,66 @@ func (f runFlags) validate(args []string) (runOptions, error) {
 	if err := checkOutDir(f.out); err != nil {
 		return opts, err
 	}
-	if !f.noProfiles {
-		opts.run.ProfileDir = f.out
+	opts.profiles = !f.noProfiles
+	if err := checkHeap(opts.scenarios, opts.run.Params, f.maxHeap); err != nil {
+		return opts, err
 	}
 	return opts, nil
+}
+
+// heapPerObject is what one catalogue object costs beyond its size: a
+// header, its map entry or weak pointer, and their rounding up to size
+// classes.
+const heapPerObject = 128
+
+// checkHeap refuses a run whose largest variant would need more heap than
+// allowed: objects × (size + overhead), twice over because the collector
+// lets the heap grow to twice the live data at the default GOGC. A typo
+// such as --objects 1e9 is refused before anything is allocated.
+func checkHeap(scenarios []*scenario.Scenario, over report.Params, maxHeap string) error {
+	limit, why := heapLimit()
+	if maxHeap != "" {
+		n, err := report.ParseBytes(maxHeap)
+		if err != nil {
+			return usagef("--max-heap: %v", err)
+		}
+		limit, why = n, "set by --max-heap"
+	}
+	if limit <= 0 {
+		return nil // nothing known to compare with
+	}
+	for _, sc := range scenarios {
+		p := sc.Params(over)
+		need := 2 * float64(p.Objects) * float64(p.Size+heapPerObject)
+		if need > float64(limit) {
+			return usagef("--objects/--size: %s needs about %s of heap per variant (%d objects of %s, twice over for the collector), more than the %s allowed (%s; raise it with --max-heap)",
+				sc.Name, report.FormatBytes(need), p.Objects, report.FormatBytes(float64(p.Size)), report.FormatBytes(float64(limit)), why)
+		}
+	}
+	return nil
+}
+
+// heapLimit is the default --max-heap: GOMEMLIMIT when set, else half of
+// the machine's memory, else 0 (unknown).
+func heapLimit() (int64, string) {
+	if v := os.Getenv("GOMEMLIMIT"); v != "" && v != "off" {
+		if n, err := scenario.ParseMemLimit(v); err == nil {
+			return n, "GOMEMLIMIT"
+		}
+	}
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kib, err := strconv.ParseInt(f[1], 10, 64)
+			if err == nil {
+				return kib * 1024 / 2, "half of physical memory"
+			}
+		}
+	}
+	return 0, ""
 }
 
 // parseCount parses a whole number from 1 to limit for the named flag.
@@ -204,14 +265,36 @@ func checkOutDir(dir string) error {
 }
 
 func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) error {
-	res, err := runScenarios(ctx, stderr, opts.scenarios, opts.run, opts.progress)
-	if err != nil {
-		return err
+	// Everything is written to a staging directory inside --out and moved
+	// into place only once the run is complete, so an interrupted or
+	// failed run leaves the previous results as they were, or nothing.
+	created := false
+	if _, err := os.Stat(opts.out); errors.Is(err, fs.ErrNotExist) {
+		created = true
 	}
 	if err := os.MkdirAll(opts.out, 0o755); err != nil {
 		return usagef("--out: %v", err)
 	}
-	if err := report.WriteFiles(opts.out, res); err != nil {
+	stage, err := os.MkdirTemp(opts.out, ".weakscope-run-*")
+	if err != nil {
+		removeIfEmpty(opts.out, created)
+		return usagef("--out: cannot write in %s: %v", opts.out, err)
+	}
+	defer func() {
+		os.RemoveAll(stage)
+		removeIfEmpty(opts.out, created)
+	}()
+	if opts.profiles {
+		opts.run.ProfileDir = stage
+	}
+	res, err := runScenarios(ctx, stderr, opts.scenarios, opts.run, opts.progress)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteFiles(stage, res); err != nil {
+		return fmt.Errorf("writing %s: %w", opts.out, err)
+	}
+	if err := publish(stage, opts.out); err != nil {
 		return fmt.Errorf("writing %s: %w", opts.out, err)
 	}
 	if err := report.Write(stdout, res, opts.format); err != nil {
@@ -221,6 +304,53 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) erro
 		return fmt.Errorf("%w: see the FAIL and ERROR lines above", errCheckFailed)
 	}
 	return nil
+}
+
+// publish moves every file of a complete run from stage into out, each
+// with one rename (the same file system), results.json last so that it
+// never names files that are not there yet.
+func publish(stage, out string) error {
+	var files []string
+	err := filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(files, func(a, b string) int {
+		return boolInt(filepath.Base(a) == report.ResultsName) - boolInt(filepath.Base(b) == report.ResultsName)
+	})
+	for _, src := range files {
+		rel, err := filepath.Rel(stage, src)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(out, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(src, dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// removeIfEmpty removes dir if this run created it and left nothing in it.
+func removeIfEmpty(dir string, created bool) {
+	if created {
+		os.Remove(dir) // fails, harmlessly, unless empty
+	}
 }
 
 // runScenarios runs each scenario in turn, with a progress bar on stderr,
