@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Performance, measured side by side: the Go benchmarks of inspect and
+# scenario/cache with -count 10 as benchstat tables, and the time and peak
+# memory of `weakscope run` at 10k, 100k and 1M objects for report-cache
+# and map-strategy, and for the whole default catalogue.
+#
+# Usage: scripts/bench.sh [OUTDIR]   (results also go to stdout)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=${1:-$(mktemp -d -t weakscope-bench.XXXXXX)}
+mkdir -p "$out"
+benchstat=(go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da)
+
+echo "== inspect (Read against runtime.ReadMemStats; the sampler's overhead)"
+go test -c -o "$out/inspect.test" ./inspect
+# One benchmark run per iteration, so that the compared benchmarks
+# alternate and share the machine's mood.
+for _ in $(seq 10); do "$out/inspect.test" -test.run '^$' -test.bench . -test.count 1; done >"$out/inspect.txt"
+"${benchstat[@]}" "$out/inspect.txt"
+"${benchstat[@]}" -filter '.name:AllocLoop' -col /sampler "$out/inspect.txt"
+
+echo "== scenario/cache (holders side by side, Strong as the base)"
+go test -run '^$' -bench . -count 10 ./scenario/cache/ >"$out/cache.txt"
+"${benchstat[@]}" -col /holder "$out/cache.txt"
+
+echo "== weakscope run: time and peak RSS"
+go build -o "$out/weakscope" ./cmd/weakscope
+measure() {
+	local label=$1
+	shift
+	/usr/bin/time -f "$label: %e s wall, %M KiB peak RSS" "$out/weakscope" run "$@" --no-profiles --progress never --out "$out/run" >/dev/null
+}
+for sc in report-cache map-strategy; do
+	for n in 10000 100000 1000000; do
+		measure "$sc --objects $n" "$sc" --objects "$n"
+	done
+done
+measure "whole catalogue, default sizes"
