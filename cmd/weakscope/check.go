@@ -82,18 +82,10 @@ func (f checkFlags) validate(args []string) (checkOptions, error) {
 	if f.baseline == "" {
 		return opts, usagef("--baseline: a baseline file is required (write one with --baseline FILE --update)")
 	}
-	names := args
-	if len(names) == 0 {
-		names = scenario.Names()
-	}
-	for _, n := range names {
-		sc, err := scenario.Lookup(n)
-		if err != nil {
-			return opts, &usageError{err}
-		}
-		opts.scenarios = append(opts.scenarios, sc)
-	}
 	var err error
+	if opts.scenarios, err = lookupScenarios(args); err != nil {
+		return opts, err
+	}
 	if opts.run.Repeat, err = parseCount("--count", f.count, maxRepeat); err != nil {
 		return opts, err
 	}

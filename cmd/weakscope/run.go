@@ -83,18 +83,10 @@ per variant to the output directory. Exits 1 if an expectation fails.`,
 
 func (f runFlags) validate(args []string) (runOptions, error) {
 	opts := runOptions{run: scenario.DefaultOptions(), out: f.out}
-	names := args
-	if len(names) == 0 {
-		names = scenario.Names()
-	}
-	for _, n := range names {
-		sc, err := scenario.Lookup(n)
-		if err != nil {
-			return opts, &usageError{err}
-		}
-		opts.scenarios = append(opts.scenarios, sc)
-	}
 	var err error
+	if opts.scenarios, err = lookupScenarios(args); err != nil {
+		return opts, err
+	}
 	if f.objects != "" {
 		if opts.run.Params.Objects, err = parseCount("--objects", f.objects, maxObjects); err != nil {
 			return opts, err
@@ -188,6 +180,23 @@ func heapLimit() (int64, string) {
 		}
 	}
 	return 0, ""
+}
+
+// lookupScenarios returns the named scenarios, or the whole catalogue when
+// none is named; an unknown name is a usage error that lists the valid ones.
+func lookupScenarios(names []string) ([]*scenario.Scenario, error) {
+	if len(names) == 0 {
+		return scenario.All(), nil
+	}
+	var out []*scenario.Scenario
+	for _, n := range names {
+		sc, err := scenario.Lookup(n)
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		out = append(out, sc)
+	}
+	return out, nil
 }
 
 // parseCount parses a whole number from 1 to limit for the named flag.
