@@ -26,10 +26,14 @@ go test -run '^$' -bench . -count 10 ./scenario/cache/ >"$out/cache.txt"
 
 echo "== weakscope run: time and peak RSS"
 go build -o "$out/weakscope" ./cmd/weakscope
+# Each run's table is kept beside the timings; a run whose expectations
+# fail is reported, and the measurements go on.
 measure() {
 	local label=$1
 	shift
-	/usr/bin/time -f "$label: %e s wall, %M KiB peak RSS" "$out/weakscope" run "$@" --no-profiles --progress never --out "$out/run" >/dev/null
+	local log="$out/run-${label//[^a-zA-Z0-9]/_}.txt"
+	/usr/bin/time -f "$label: %e s wall, %M KiB peak RSS" "$out/weakscope" run "$@" --no-profiles --progress never --out "$out/run" >"$log" ||
+		echo "  ($label: exit $?; see $log)"
 }
 for sc in report-cache map-strategy; do
 	for n in 10000 100000 1000000; do
