@@ -95,11 +95,7 @@ type MetricComparison struct {
 
 // Name is "scenario/variant[ setting] metric".
 func (m MetricComparison) Name() string {
-	n := m.Scenario + "/" + m.Variant
-	if m.Setting != (Setting{}) {
-		n += " [" + m.Setting.String() + "]"
-	}
-	return n + " " + m.Metric
+	return m.Scenario + "/" + m.Variant + m.Setting.Tag() + " " + m.Metric
 }
 
 // Comparison is a check of current results against a baseline.

@@ -17,10 +17,7 @@ var comparisonAlign = []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.Al
 func comparisonRows(c *Comparison) (header []string, rows [][]string) {
 	header = []string{"scenario", "variant", "metric", "baseline", "now", "change", "verdict", "detail"}
 	for _, m := range c.Metrics {
-		variant := m.Variant
-		if m.Setting != (Setting{}) {
-			variant += " [" + m.Setting.String() + "]"
-		}
+		variant := m.Variant + m.Setting.Tag()
 		base, now, change := "", "", ""
 		if m.Verdict != VerdictMissing {
 			now = formatValue(m.Metric, m.Now)
@@ -185,10 +182,7 @@ func WriteJUnit(w io.Writer, c *Comparison) error {
 		add(m.Scenario, tc)
 	}
 	for _, e := range c.Expectations {
-		tc := junitCase{Class: "weakscope." + e.Scenario, Name: "expectation: " + e.Text}
-		if e.Setting != "" {
-			tc.Name += " [" + e.Setting + "]"
-		}
+		tc := junitCase{Class: "weakscope." + e.Scenario, Name: "expectation: " + e.Text + bracket(e.Setting)}
 		if !e.Pass {
 			tc.Failure = &junitFailure{Message: e.Detail, Body: e.Detail}
 		}

@@ -91,11 +91,7 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 			if !e.Pass {
 				mark = "❌ FAIL"
 			}
-			setting := ""
-			if e.Setting != "" {
-				setting = " [" + e.Setting + "]"
-			}
-			fmt.Fprintf(&b, "- %s `%s`%s: %s (%s)\n", mark, s.Name, setting, mdEscape(e.Text), mdEscape(e.Detail))
+			fmt.Fprintf(&b, "- %s `%s`%s: %s (%s)\n", mark, s.Name, bracket(e.Setting), mdEscape(e.Text), mdEscape(e.Detail))
 		}
 		for _, v := range s.Variants {
 			if v.Error != "" {

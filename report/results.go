@@ -123,6 +123,22 @@ func (s Setting) String() string {
 	return "gogc=" + s.GOGC + " gomemlimit=" + s.GOMEMLIMIT
 }
 
+// Tag is " [<setting>]" to append to a name, or "" for the default setting.
+func (s Setting) Tag() string {
+	if s == (Setting{}) {
+		return ""
+	}
+	return bracket(s.String())
+}
+
+// bracket is " [s]", or "" when s is empty.
+func bracket(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " [" + s + "]"
+}
+
 // VariantResult is one variant of a scenario under one setting.
 type VariantResult struct {
 	Variant string `json:"variant"`

@@ -168,11 +168,7 @@ func WriteExpectations(w io.Writer, r *Results) error {
 			if !e.Pass {
 				verdict = "FAIL"
 			}
-			setting := ""
-			if e.Setting != "" {
-				setting = " [" + e.Setting + "]"
-			}
-			fmt.Fprintf(&b, "%s %s%s: %s (%s)\n", verdict, s.Name, setting, e.Text, e.Detail)
+			fmt.Fprintf(&b, "%s %s%s: %s (%s)\n", verdict, s.Name, bracket(e.Setting), e.Text, e.Detail)
 		}
 	}
 	for _, s := range r.Scenarios {

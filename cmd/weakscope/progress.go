@@ -79,10 +79,7 @@ func (pr *progress) start(scenario, variant string, set report.Setting) {
 		return
 	}
 	pr.mu.Lock()
-	pr.current = scenario + "/" + variant
-	if set != (report.Setting{}) {
-		pr.current += " [" + set.String() + "]"
-	}
+	pr.current = scenario + "/" + variant + set.Tag()
 	advance := pr.started
 	pr.started = true
 	pr.mu.Unlock()
