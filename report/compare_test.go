@@ -80,7 +80,7 @@ func TestCompareFloor(t *testing.T) {
 // Time counts only when the change is significant and beyond the
 // statistical tolerance.
 func TestCompareTimeStatistically(t *testing.T) {
-	base := results(variant("v", map[string][]float64{report.WallNS: {10e6, 11e6, 10.5e6, 9.8e6, 10.2e6}}))
+	base := results(variant("v", map[string][]float64{report.CPUNS: {10e6, 11e6, 10.5e6, 9.8e6, 10.2e6}}))
 	opts := report.DefaultCompareOptions()
 	for _, tc := range []struct {
 		name string
@@ -95,11 +95,25 @@ func TestCompareTimeStatistically(t *testing.T) {
 		{"four times faster", []float64{2.5e6, 2.6e6, 2.4e6, 2.55e6, 2.52e6}, report.VerdictImproved},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := report.Compare(base, results(variant("v", map[string][]float64{report.WallNS: tc.runs})), opts)
-			if got := verdicts(c)["v "+report.WallNS]; got != tc.want {
+			c := report.Compare(base, results(variant("v", map[string][]float64{report.CPUNS: tc.runs})), opts)
+			if got := verdicts(c)["v "+report.CPUNS]; got != tc.want {
 				t.Errorf("verdict %q, want %q (%+v)", got, tc.want, c.Metrics)
 			}
 		})
+	}
+}
+
+// Wall time is recorded but never judged: it measures the machine's load as
+// much as the code.
+func TestCompareWallTimeNotJudged(t *testing.T) {
+	base := results(variant("v", map[string][]float64{report.WallNS: {10e6, 11e6, 10.5e6, 9.8e6, 10.2e6}}))
+	now := results(variant("v", map[string][]float64{report.WallNS: {42e6, 43e6, 41e6, 42.5e6, 42.2e6}}))
+	c := report.Compare(base, now, report.DefaultCompareOptions())
+	if c.Failed() {
+		t.Errorf("four times the wall time failed the check: %+v", c.Metrics)
+	}
+	if v, ok := verdicts(c)["v "+report.WallNS]; ok {
+		t.Errorf("wall_ns was judged (%q)", v)
 	}
 }
 

@@ -185,6 +185,7 @@ var benchUnits = []struct {
 	{CleanupsRun, "cleanups", ""},
 	{PeakHeapBytes, "peak-heap-B", ""},
 	{WallNS, "wall-ns", ""},
+	{CPUNS, "cpu-ns", ""},
 }
 
 // WriteBench writes the results in the Go benchmark format: configuration

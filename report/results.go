@@ -43,6 +43,11 @@ const (
 	// WallNS is the time the variant's own work took (populate and
 	// release), in nanoseconds, without weakscope's forced GC cycles.
 	WallNS = "wall_ns"
+	// CPUNS is the CPU time the process used during the same work, on all
+	// threads (the GC's workers included). Where the platform cannot say,
+	// it is absent. Unlike wall time it does not grow while the machine is
+	// busy with other processes, so check judges it instead of WallNS.
+	CPUNS = "cpu_ns"
 )
 
 // Results is one run of weakscope: the environment it ran in and a result
@@ -211,7 +216,7 @@ func Decode(r io.Reader) (*Results, error) {
 
 // nonNegative are the metrics that cannot be below zero. Retained bytes
 // and objects can: a variant may end with less than its baseline.
-var nonNegative = []string{Entries, CyclesToRelease, CleanupsRun, PeakHeapBytes, WallNS}
+var nonNegative = []string{Entries, CyclesToRelease, CleanupsRun, PeakHeapBytes, WallNS, CPUNS}
 
 // Validate checks what a renderer or a check relies on: every scenario and
 // variant is named, every variant has metrics or an error, run counts and

@@ -30,6 +30,7 @@ var tableColumns = []column{
 	{"cleanups", CleanupsRun, formatCount},
 	{"peak heap", PeakHeapBytes, FormatBytes},
 	{"wall", WallNS, formatNS},
+	{"cpu", CPUNS, formatNS},
 }
 
 // Rows builds the comparison table: a header and one row per scenario ×
@@ -107,7 +108,7 @@ func WriteTable(w io.Writer, r *Results) error {
 // standardMetrics are shown in the main table or are bookkeeping.
 var standardMetrics = map[string]bool{
 	RetainedBytes: true, RetainedObjects: true, Entries: true, CyclesToRelease: true,
-	CleanupsRun: true, PeakHeapBytes: true, WallNS: true, "held_bytes": true, "settle_cycles": true,
+	CleanupsRun: true, PeakHeapBytes: true, WallNS: true, CPUNS: true, "held_bytes": true, "settle_cycles": true,
 }
 
 // OtherMetrics returns a variant's scenario-specific metrics as

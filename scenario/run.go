@@ -306,9 +306,12 @@ func measure(ctx context.Context, j job) (report.VariantResult, error) {
 	baseSentinels := s.SentinelCleanups()
 
 	s.Mark("populate")
+	cpu0, cpuOK := processCPU()
 	start := time.Now()
 	subj.Populate()
 	wall := time.Since(start)
+	cpu1, _ := processCPU()
+	cpu := cpu1 - cpu0
 	s.Mark("populated")
 	if _, err := inspect.Settle(ctx, probe); err != nil {
 		s.Stop()
@@ -324,9 +327,12 @@ func measure(ctx context.Context, j job) (report.VariantResult, error) {
 		s.Stop()
 		return report.VariantResult{}, err
 	}
+	cpu0, _ = processCPU()
 	start = time.Now()
 	subj.Release()
 	wall += time.Since(start)
+	cpu1, _ = processCPU()
+	cpu += cpu1 - cpu0
 	released, err := settleAfterRelease(ctx, s, subj, j.MaxCycles)
 	if err != nil {
 		s.Stop()
@@ -362,6 +368,9 @@ func measure(ctx context.Context, j job) (report.VariantResult, error) {
 		report.WallNS:          float64(wall.Nanoseconds()),
 		"held_bytes":           float64(int64(held.HeapLiveBytes) - int64(base.HeapLiveBytes)),
 		"settle_cycles":        float64(released.total),
+	}
+	if cpuOK {
+		m[report.CPUNS] = float64(cpu.Nanoseconds())
 	}
 	if me, ok := subj.(Measurer); ok {
 		me.Measure(m)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,15 @@ func TestReportCacheBounds(t *testing.T) {
 	}
 	if got := weak[report.CyclesToRelease]; got < 1 || got > 3 {
 		t.Errorf("weak released its entries after %v cycles, want 1..3", got)
+	}
+	// CPU time is measured wherever getrusage exists; populating thousands
+	// of objects takes more than its microsecond resolution.
+	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
+		for name, m := range map[string]map[string]float64{"strong": strong, "weak": weak} {
+			if got, ok := m[report.CPUNS]; !ok || got <= 0 || got > 100*m[report.WallNS]+1e7 {
+				t.Errorf("%s: cpu_ns = %v (present %v), wall_ns = %v", name, got, ok, m[report.WallNS])
+			}
+		}
 	}
 }
 
