@@ -73,6 +73,13 @@ func (s *mapSubject) Populate() {
 func (s *mapSubject) Release() { s.release(s.p.Keep) }
 func (s *mapSubject) Len() int { return s.m.Len() }
 
+// Quiesce waits for a Sweep map's sweep to catch up with the latest cycle.
+func (s *mapSubject) Quiesce() {
+	if a, ok := s.m.(interface{ AwaitSweep() }); ok {
+		a.AwaitSweep()
+	}
+}
+
 // strongAndWeakMaps are the variants of the textbook map scenarios: the
 // strong cache and a weak-value map holding the same objects.
 func strongAndWeakMaps() []Variant {

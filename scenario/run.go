@@ -293,8 +293,19 @@ func measure(ctx context.Context, j job) (report.VariantResult, error) {
 	if !ok {
 		return report.VariantResult{}, fmt.Errorf("scenario %s has no variant %q (valid: %s)", sc.Name, j.Variant, strings.Join(sc.VariantNames(), ", "))
 	}
+	return measureVariant(ctx, j, v)
+}
+
+// timelineCapacity is room for the readings of a default-sized variant (22
+// to 52 in the default catalogue), so that recording them does not
+// allocate; longer runs grow the timeline. It is most of weakscope's own
+// heap during a variant (TestBookkeepingHeap), so it is not made larger.
+const timelineCapacity = 64
+
+// measureVariant runs the protocol for variant v of j's scenario.
+func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult, error) {
 	subj := v.New(j.Params)
-	s := inspect.NewSampler(inspect.WithProbe(subj.Len), inspect.WithCapacity(512))
+	s := inspect.NewSampler(inspect.WithProbe(subj.Len), inspect.WithCapacity(timelineCapacity))
 	probe := inspect.WithProbe(subj.Len)
 
 	s.Start()
@@ -387,9 +398,10 @@ type releaseResult struct {
 	settled bool
 }
 
-// settleAfterRelease forces GC cycles one at a time, recording each in the
-// sampler, until two cycles in a row change neither the live object count
-// nor the holder's length, or the budget runs out. Cycles are counted with
+// settleAfterRelease forces GC cycles one at a time, letting the holder's
+// own per-cycle work catch up after each (see Quiescer) and recording each
+// in the sampler, until two cycles in a row change neither the live object
+// count nor the holder's length, or the budget runs out. Cycles are counted with
 // the runtime's counter, so an automatic cycle that ran in between (under a
 // tight GOMEMLIMIT, say) counts too.
 func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subj Subject, maxCycles int) (releaseResult, error) {
@@ -403,6 +415,9 @@ func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subj Subject, m
 			return res, err
 		}
 		res.total++
+		if q, ok := subj.(Quiescer); ok {
+			q.Quiesce()
+		}
 		if err := s.Sync(ctx); err != nil {
 			return res, err
 		}

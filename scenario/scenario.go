@@ -78,6 +78,16 @@ type Measurer interface {
 	Measure(m map[string]float64)
 }
 
+// Quiescer is implemented by subjects whose holder does work of its own
+// after each GC cycle, such as a weak map's sweep. After every cycle it
+// forces following the release, the runner calls Quiesce, which returns
+// once that work has caught up with the cycle, so that cycles forced back
+// to back cannot outpace it and the holder's length does not depend on how
+// goroutines were scheduled.
+type Quiescer interface {
+	Quiesce()
+}
+
 // Expectation is a check over a scenario's measured variants, stated in
 // words.
 type Expectation struct {

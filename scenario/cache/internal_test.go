@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"runtime"
+	"sync"
 	"testing"
 	"weak"
 
@@ -326,4 +327,103 @@ func TestZeroSizeTypesSweep(t *testing.T) {
 	if s := NewWeakSet[[0]int](); s.c.track || !s.c.sweep {
 		t.Error("WeakSet of a zero-size type registers cleanups")
 	}
+}
+
+// fillHalfDead puts n items into put and returns the ones it keeps alive:
+// every other one. The rest are unreachable once it returns.
+func fillHalfDead(n int, put func(i int, v *item)) []*item {
+	var keep []*item
+	for i := range n {
+		v := &item{id: i}
+		put(i, v)
+		if i%2 == 0 {
+			keep = append(keep, v)
+		}
+	}
+	return keep
+}
+
+// After a forced cycle, AwaitSweep leaves no dead entry behind under Sweep,
+// with or without the per-cycle sweeper racing it, and without waiting for
+// another cycle; a second call in the same cycle does not sweep again.
+//
+// Len is not asserted to equal the kept count: a sweep that checks an entry
+// while the cycle is marking holds its value for a moment, and the runtime
+// then keeps that value through the cycle. Such values die in the next one.
+func TestAwaitSweep(t *testing.T) {
+	const n = 20_000
+	for _, tc := range []struct {
+		name string
+		opts []Option
+	}{
+		{"sweeper", []Option{WithStrategy(Sweep)}},
+		{"no sweeper", []Option{WithStrategy(Sweep), withoutSweeper()}},
+	} {
+		t.Run(tc.name+"/WeakValues", func(t *testing.T) {
+			w := NewWeakValues[int, item](tc.opts...)
+			keep := fillHalfDead(n, func(i int, v *item) { w.Put(i, v) })
+			runtime.GC()
+			w.AwaitSweep()
+			if dead := countDead(&w.c.mu, w.c.m, deadValue[int, item]); dead != 0 {
+				t.Fatalf("%d dead entries right after AwaitSweep (Len %d)", dead, w.Len())
+			}
+			before := w.Stats().Reclaimed
+			w.AwaitSweep()
+			if got := w.Stats().Reclaimed; got != before {
+				t.Errorf("a second AwaitSweep in the same cycle reclaimed %d more", got-before)
+			}
+			runtime.KeepAlive(keep)
+		})
+		t.Run(tc.name+"/WeakKeys", func(t *testing.T) {
+			w := NewWeakKeys[item, int](tc.opts...)
+			keep := fillHalfDead(n, func(i int, v *item) { w.Put(v, i) })
+			runtime.GC()
+			w.AwaitSweep()
+			if dead := countDead(&w.c.mu, w.c.m, deadKey[item, int]); dead != 0 {
+				t.Fatalf("%d dead entries right after AwaitSweep (Len %d)", dead, w.Len())
+			}
+			runtime.KeepAlive(keep)
+		})
+		t.Run(tc.name+"/WeakSet", func(t *testing.T) {
+			s := NewWeakSet[item](tc.opts...)
+			keep := fillHalfDead(n, func(_ int, v *item) { s.Add(v) })
+			runtime.GC()
+			s.AwaitSweep()
+			if dead := countDead(&s.c.mu, s.c.m, deadKey[item, struct{}]); dead != 0 {
+				t.Fatalf("%d dead entries right after AwaitSweep (Len %d)", dead, s.Len())
+			}
+			runtime.KeepAlive(keep)
+		})
+	}
+}
+
+// Under Cleanup, AwaitSweep neither sweeps nor waits: entries go as their
+// cleanups run.
+func TestAwaitSweepCleanupIsNoOp(t *testing.T) {
+	w := NewWeakValues[int, item](WithStrategy(Cleanup))
+	keep := fillHalfDead(1000, func(i int, v *item) { w.Put(i, v) })
+	w.AwaitSweep()
+	if got := w.Len(); got != 1000 {
+		t.Fatalf("Len = %d before any cycle, want 1000", got)
+	}
+	if _, err := inspect.Settle(context.Background(), inspect.WithProbe(w.Len)); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Len(); got != len(keep) {
+		t.Errorf("Len = %d after settling, want %d", got, len(keep))
+	}
+	runtime.KeepAlive(keep)
+}
+
+// countDead counts m's entries that dead reports, under mu.
+func countDead[MK comparable, E any](mu *sync.RWMutex, m map[MK]E, dead func(MK, E) bool) int {
+	mu.RLock()
+	defer mu.RUnlock()
+	n := 0
+	for k, e := range m {
+		if dead(k, e) {
+			n++
+		}
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"sync"
+	"sync/atomic"
 	"unsafe"
 	"weak"
 
@@ -87,4 +88,44 @@ func scanSome[MK comparable, E any](m map[MK]E, limit int, dead func(MK, E) bool
 		}
 	}
 	return removed
+}
+
+// sweepPasses serialises a container's sweep passes and remembers the GC
+// cycle count at which the latest completed pass began, so that
+// AwaitSweep can tell whether the container has been swept since the latest
+// cycle without waiting for the per-cycle sweeper.
+type sweepPasses struct {
+	mu    sync.Mutex // held for a whole pass
+	began atomic.Uint64
+}
+
+// pass runs sweep as one pass.
+func (s *sweepPasses) pass(sweep func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.run(sweep)
+}
+
+func (s *sweepPasses) run(sweep func()) {
+	cycle := inspect.Read().Cycle
+	sweep()
+	s.began.Store(cycle)
+}
+
+// await makes sure a pass has begun and ended since the latest completed GC
+// cycle: it waits for a pass in progress, and runs one on the caller's
+// goroutine when none has begun since that cycle. A pass that begins after
+// a cycle sees every object that cycle found dead, since weak pointers to
+// them already return nil.
+func (s *sweepPasses) await(sweep func()) {
+	cycle := inspect.Read().Cycle
+	if s.began.Load() >= cycle {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.began.Load() >= cycle {
+		return
+	}
+	s.run(sweep)
 }

@@ -59,6 +59,7 @@ type wkCore[K any, V any] struct {
 	track  bool
 	sweep  bool
 	closed atomic.Bool // the WeakKeys or WeakSet is gone
+	passes sweepPasses // the Sweep strategy's passes
 }
 
 type wkEntry[V any] struct {
@@ -116,6 +117,10 @@ func (w *WeakKeys[K, V]) Get(k *K) (v V, ok bool) { return w.c.get(k) }
 
 // Delete removes the entry for k, if any.
 func (w *WeakKeys[K, V]) Delete(k *K) { w.c.remove(k) }
+
+// AwaitSweep makes sure that, under [Sweep], the map has been swept since
+// the latest completed GC cycle; see [WeakValues.AwaitSweep].
+func (w *WeakKeys[K, V]) AwaitSweep() { w.c.awaitSweep() }
 
 // Len returns the number of entries. Under [Cleanup] it may briefly count
 // an entry whose key was collected but whose cleanup has not run yet; under
@@ -259,10 +264,22 @@ func (c *wkCore[K, V]) sweepAll() bool {
 	if c.closed.Load() {
 		return false
 	}
+	c.passes.pass(c.sweepOnce)
+	return true
+}
+
+// sweepOnce deletes every dead entry.
+func (c *wkCore[K, V]) sweepOnce() {
 	if n := sweepMap(&c.mu, c.m, deadKey[K, V]); n > 0 {
 		c.stats.reclaimed.Add(n)
 	}
-	return true
+}
+
+// awaitSweep: see WeakValues.AwaitSweep.
+func (c *wkCore[K, V]) awaitSweep() {
+	if c.sweep && !c.closed.Load() {
+		c.passes.await(c.sweepOnce)
+	}
 }
 
 // scanOnWrite: see wvCore.scanOnWrite.

@@ -50,6 +50,10 @@ func (s *WeakSet[T]) Contains(x *T) bool {
 	return ok
 }
 
+// AwaitSweep makes sure that, under [Sweep], the set has been swept since
+// the latest completed GC cycle; see [WeakValues.AwaitSweep].
+func (s *WeakSet[T]) AwaitSweep() { s.c.awaitSweep() }
+
 // Len returns the number of elements. Under [Cleanup] it may briefly count
 // an element that was collected but whose cleanup has not run yet; under
 // [Sweep] it counts such elements until the next sweep.

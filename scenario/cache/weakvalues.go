@@ -55,6 +55,7 @@ type wvCore[K comparable, V any] struct {
 	sweep bool // the Sweep strategy
 	// closed is set once the WeakValues is gone; the sweeper then stops.
 	closed atomic.Bool
+	passes sweepPasses // the Sweep strategy's passes
 }
 
 type wvEntry[V any] struct {
@@ -245,6 +246,17 @@ func (w *WeakValues[K, V]) All() iter.Seq2[K, *V] {
 	}
 }
 
+// AwaitSweep makes sure that, under [Sweep], the map has been swept since
+// the latest completed GC cycle, so that Len no longer counts an entry whose
+// value that cycle found dead. It waits for a sweep in progress and sweeps
+// on the caller's goroutine when the per-cycle sweep has not begun yet.
+// Under [Cleanup] it returns at once: entries go as their cleanups run.
+//
+// Tests, and weakscope's own measurements, call it after forcing a cycle:
+// cycles forced back to back can otherwise outpace the sweeper on a large
+// map, and Len then depends on how the goroutines were scheduled.
+func (w *WeakValues[K, V]) AwaitSweep() { w.c.awaitSweep() }
+
 // Len returns the number of entries. Under [Cleanup] it may briefly count
 // an entry whose value was collected but whose cleanup has not run yet;
 // under [Sweep] it counts such entries until the next sweep.
@@ -301,10 +313,22 @@ func (c *wvCore[K, V]) sweepAll() bool {
 	if c.closed.Load() {
 		return false
 	}
+	c.passes.pass(c.sweepOnce)
+	return true
+}
+
+// sweepOnce deletes every dead entry.
+func (c *wvCore[K, V]) sweepOnce() {
 	if n := sweepMap(&c.mu, c.m, deadValue[K, V]); n > 0 {
 		c.stats.reclaimed.Add(n)
 	}
-	return true
+}
+
+// awaitSweep: see WeakValues.AwaitSweep.
+func (c *wvCore[K, V]) awaitSweep() {
+	if c.sweep && !c.closed.Load() {
+		c.passes.await(c.sweepOnce)
+	}
 }
 
 // scanOnWrite is the Sweep strategy's share of work for one insert. c.mu is
