@@ -1,0 +1,236 @@
+package heapdump
+
+import "runtime"
+
+// Dump is the content of a heap dump that matters for following pointers.
+// Addresses are those of the process that wrote the dump.
+type Dump struct {
+	// Params describes the process that wrote the dump.
+	Params Params
+	// Objects holds every allocated heap object, sorted by address.
+	// Use [Dump.Find] to look an address up and [Dump.Pointers] for an
+	// object's pointer words.
+	Objects []Object
+	// Segments holds the data and bss segments of the main program.
+	Segments []Segment
+	// Goroutines holds every goroutine that was not running or dead.
+	Goroutines []Goroutine
+	// Frames holds the stack frames of all goroutines, each goroutine's
+	// frames together, innermost (depth 0) first.
+	Frames []Frame
+	// Defers and Panics hold the deferred calls and active panics of
+	// all goroutines.
+	Defers []Defer
+	Panics []Panic
+	// Finalizers holds the finalizers set on live objects,
+	// QueuedFinalizers those whose object was found unreachable and
+	// which wait to run.
+	Finalizers       []Finalizer
+	QueuedFinalizers []Finalizer
+	// OtherRoots holds roots the runtime describes only in words. Go
+	// 1.26 writes none, but older and future runtimes may.
+	OtherRoots []OtherRoot
+	// Types holds the types the dump describes: those of the itabs.
+	Types []Type
+	// MemStats holds the memory statistics read when the dump was
+	// written. BySize, EnableGC and DebugGC are not in a dump.
+	MemStats runtime.MemStats
+
+	ptrs  []Pointer // the pointer words of all objects, by object
+	addrs []uint64  // Objects[i].Addr, dense for Find
+}
+
+// Params describes the process that wrote a dump.
+type Params struct {
+	// BigEndian reports the byte order of the dumped memory.
+	BigEndian bool
+	// PtrSize is the size of a pointer in bytes, 4 or 8.
+	PtrSize int
+	// HeapStart and HeapEnd bound the heap arenas: every heap object
+	// lies in [HeapStart, HeapEnd).
+	HeapStart, HeapEnd uint64
+	// Arch is the GOARCH of the process.
+	Arch string
+	// GoVersion is the version of the runtime, such as "go1.26.8". (The
+	// format's first description called this field GOEXPERIMENT.)
+	GoVersion string
+	// NCPU is the number of CPUs the process saw when it started.
+	NCPU int
+}
+
+// Object is one allocated heap object.
+type Object struct {
+	// Addr is the address of the object's allocation slot.
+	Addr uint64
+	// Size is the size of the slot, which may be larger than the value
+	// allocated in it.
+	Size uint64
+	// First is the object's first word, in the dump's byte order, or 0
+	// if the object is smaller than a word. It is the code pointer of a
+	// closure, or the type header of a larger object with pointers.
+	First uint64
+	// HasPointers reports whether the object has pointer words at all,
+	// nil ones included.
+	HasPointers bool
+
+	lo, hi uint32 // its pointer words are Dump.ptrs[lo:hi]
+}
+
+// Pointer is a word holding a pointer into the heap's address range.
+type Pointer struct {
+	// Offset is the byte offset of the word within its object, segment
+	// or frame.
+	Offset uint64
+	// Value is the address the word holds.
+	Value uint64
+}
+
+// Segment is the data or the bss segment of the program.
+type Segment struct {
+	// Name is "data" or "bss".
+	Name string
+	// Addr and Size give the segment's address range.
+	Addr, Size uint64
+	// Pointers lists the segment's pointer words that point into the
+	// heap's address range.
+	Pointers []Pointer
+}
+
+// Goroutine is a goroutine that was runnable, waiting or in a system call.
+type Goroutine struct {
+	// ID is the goroutine's ID, as in panics and profiles.
+	ID uint64
+	// Addr is the address of the runtime's descriptor (g) of the
+	// goroutine.
+	Addr uint64
+	// SP is the stack pointer the goroutine will resume at.
+	SP uint64
+	// GoPC is the address of the go statement that created it.
+	GoPC uint64
+	// Status is the runtime's status code: 1 runnable, 3 in a system
+	// call, 4 waiting.
+	Status uint64
+	// System reports whether the runtime started the goroutine for its
+	// own use.
+	System bool
+	// WaitSince is when the goroutine started waiting (nanoseconds,
+	// runtime clock), 0 if unknown.
+	WaitSince uint64
+	// WaitReason says why the goroutine waits, such as "chan receive".
+	WaitReason string
+	// Ctxt is the closure context the goroutine will resume with, or 0.
+	Ctxt uint64
+}
+
+// Frame is one stack frame of a goroutine.
+type Frame struct {
+	// Goroutine is the ID of the goroutine the frame belongs to.
+	Goroutine uint64
+	// Depth counts frames from the innermost, which is 0.
+	Depth int
+	// SP is the lowest address of the frame, Size its size in bytes.
+	SP, Size uint64
+	// Func is the name of the frame's function, such as "main.worker".
+	Func string
+	// Entry is the entry address of Func, PC the frame's program
+	// counter.
+	Entry, PC uint64
+	// Pointers lists the frame's pointer words that point into the
+	// heap's address range, with offsets from SP.
+	Pointers []Pointer
+}
+
+// Defer is a deferred call waiting to run.
+type Defer struct {
+	// Addr is the address of the runtime's record of the call,
+	// Goroutine the address of its goroutine's descriptor.
+	Addr, Goroutine uint64
+	// SP and PC are those of the function that deferred the call.
+	SP, PC uint64
+	// Fn is the deferred function value (0 for open-coded defers), FnPC
+	// its code address.
+	Fn, FnPC uint64
+}
+
+// Panic is an active panic.
+type Panic struct {
+	// Addr is the address of the runtime's record of the panic,
+	// Goroutine the address of its goroutine's descriptor.
+	Addr, Goroutine uint64
+	// ArgType and ArgData are the two words of the panic value.
+	ArgType, ArgData uint64
+}
+
+// Finalizer is a finalizer set on an object, or queued to run.
+type Finalizer struct {
+	// Obj is the address the finalizer was set on.
+	Obj uint64
+	// Fn is the address of the finalizer's function value, FnPC the
+	// address of its code.
+	Fn, FnPC uint64
+	// FinType is the address of the type of the finalizer's argument,
+	// ObjType that of the object's pointer type.
+	FinType, ObjType uint64
+}
+
+// OtherRoot is a root the runtime describes only in words.
+type OtherRoot struct {
+	// Description says what the root is.
+	Description string
+	// Ptr is the address it holds.
+	Ptr uint64
+}
+
+// Type is a type described in a dump.
+type Type struct {
+	// Addr is the address of the type's descriptor.
+	Addr uint64
+	// Size is the size of a value of the type.
+	Size uint64
+	// Name is the type's name, with the full package path for named
+	// types, such as "net/http.Header".
+	Name string
+	// Indirect is the runtime's flag saying that an interface holds a
+	// value of the type through a pointer, or that the type has
+	// pointers.
+	Indirect bool
+}
+
+// Find returns the index in d.Objects of the object that contains addr,
+// and whether there is one. An address inside an object, not only its
+// first byte, finds it. Find is safe for concurrent use on a Dump that
+// [Read] returned, as long as d.Objects is not changed.
+func (d *Dump) Find(addr uint64) (int, bool) {
+	// A hand-written binary search: this is the inner loop of every
+	// walk over the heap.
+	addrs := d.addrs
+	if len(addrs) != len(d.Objects) { // a Dump not made by Read
+		addrs = make([]uint64, len(d.Objects))
+		for i, o := range d.Objects {
+			addrs[i] = o.Addr
+		}
+		d.addrs = addrs
+	}
+	lo, hi := 0, len(addrs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if addrs[m] <= addr {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	i := lo - 1 // the last object starting at or below addr
+	if i < 0 || addr-d.Objects[i].Addr >= d.Objects[i].Size {
+		return -1, false
+	}
+	return i, true
+}
+
+// Pointers returns the words of object i (an index in d.Objects) that
+// point into the heap's address range. The slice is shared; do not modify
+// it.
+func (d *Dump) Pointers(i int) []Pointer {
+	o := d.Objects[i]
+	return d.ptrs[o.lo:o.hi:o.hi]
+}
