@@ -19,6 +19,21 @@
 // time budget ([WithMaxCycles], [WithTimeout]) and a context, and reports
 // what it saw when the budget runs out instead of hanging.
 //
-// Package inspect imports nothing else of weakscope, so it can be used on its
-// own in any test.
+// # What keeps an object alive
+//
+// [RetentionPaths] and [WhyAlive] answer the question a failed
+// [VerifyCollected] raises: they write a heap dump of the process, read it
+// with package [github.com/weakscope/weakscope/inspect/heapdump], and
+// report for each object a shortest chain of pointers from a GC root (a
+// global, a stack frame, a finalizer or a cleanup) to it, such as
+//
+//	global cache.registry (bss) → object (48 B) → object+0x18 (8.0 KiB) → cache.Entry (1.0 KiB)
+//
+// Globals are named from the executable's symbol table, which "go run" and
+// "go test" leave out; [NameGlobal] names them then. Heap dumps do not list
+// cleanups, so paths from cleanups are inferred, and type names are only
+// known for the objects that record them.
+//
+// Package inspect imports nothing else of weakscope but its own heapdump
+// package, so it can be used on its own in any test.
 package inspect

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
+	"unsafe"
 	"weak"
 
 	"github.com/weakscope/weakscope/inspect"
@@ -91,4 +93,51 @@ func ExampleSampler() {
 	// mark: stop
 	// both forced cycles sampled: true
 	// every cycle accounted for: true
+}
+
+// latest and reports are globals that keep reports alive.
+var (
+	latest  *Report
+	reports = map[string]*Report{}
+)
+
+func ExampleRetentionPaths() {
+	// "go test" and "go run" build executables without a symbol table;
+	// naming the global lets the path say where it starts either way.
+	inspect.NameGlobal("github.com/weakscope/weakscope/inspect_test.latest", &latest)
+
+	latest = &Report{ID: "Q4"}
+	target := uintptr(unsafe.Pointer(latest)) // a uintptr keeps nothing alive
+
+	runtime.GC() // collect what is already unreachable
+	paths, err := inspect.RetentionPaths(context.Background(), []uintptr{target})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(paths[0])
+	// Output:
+	// global inspect_test.latest (bss) → object (48 B)
+}
+
+func ExampleWhyAlive() {
+	inspect.NameGlobal("github.com/weakscope/weakscope/inspect_test.reports", &reports)
+	p := func() weak.Pointer[Report] {
+		r := &Report{ID: "Q3"}
+		reports[r.ID] = r
+		return weak.Make(r)
+	}()
+
+	path, err := inspect.WhyAlive(p)
+	if err != nil {
+		panic(err)
+	}
+	root, _, _ := strings.Cut(path.String(), " → ")
+	fmt.Println("kept by:", root)
+
+	delete(reports, "Q3")
+	path, err = inspect.WhyAlive(p)
+	fmt.Println("once deleted:", path, err)
+	// Output:
+	// kept by: global inspect_test.reports (bss)
+	// once deleted: not found in the heap <nil>
 }

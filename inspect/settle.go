@@ -128,11 +128,26 @@ type TestingT interface {
 
 // VerifyCollected fails the test unless the object p points to is collected
 // within the budget. Drop every strong reference to the object before
-// calling it. The failure message says how many cycles were tried.
+// calling it. The failure message says how many cycles were tried and,
+// when the object outlived them, what keeps it alive: its retention path
+// ([WhyAlive]), which costs a heap dump.
 func VerifyCollected[T any](t TestingT, p weak.Pointer[T], opts ...SettleOption) {
 	t.Helper()
-	if _, err := WaitCollected(context.Background(), p, opts...); err != nil {
-		t.Errorf("%v", err)
+	_, err := WaitCollected(context.Background(), p, opts...)
+	if !errors.Is(err, ErrStillReachable) {
+		if err != nil {
+			t.Errorf("%v", err)
+		}
+		return
+	}
+	path, perr := WhyAlive(p)
+	switch {
+	case perr != nil:
+		t.Errorf("%v (no retention path: %v)", err, perr)
+	case !path.Found:
+		t.Errorf("%v; retention path: %v", err, path)
+	default:
+		t.Errorf("%v; retention path:\n\t%v", err, path)
 	}
 }
 

@@ -1,0 +1,628 @@
+package inspect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"unsafe"
+	"weak"
+
+	"github.com/weakscope/weakscope/inspect/heapdump"
+)
+
+// RootKind says what kind of GC root a retention path starts at.
+type RootKind string
+
+// The kinds of roots, in the order [RetentionPaths] prefers them when
+// two paths are equally short.
+const (
+	// RootGlobal is a word of the data or bss segment: a global variable.
+	RootGlobal RootKind = "global"
+	// RootStack is a word of a goroutine's stack frame.
+	RootStack RootKind = "stack"
+	// RootFinalizer is a finalizer set with [runtime.SetFinalizer]. It
+	// keeps alive what its object points to and its function, but not
+	// the object itself.
+	RootFinalizer RootKind = "finalizer"
+	// RootQueuedFinalizer is a finalizer whose object was found
+	// unreachable and which waits to run. It keeps its object and its
+	// function alive.
+	RootQueuedFinalizer RootKind = "queued finalizer"
+	// RootOther is any other root the heap dump lists: a goroutine's
+	// closure context, a deferred call's function or a panic's value.
+	RootOther RootKind = "other"
+	// RootCleanup is a cleanup added with [runtime.AddCleanup]. Heap
+	// dumps leave cleanups out, so these roots are inferred; see
+	// [RetentionPaths].
+	RootCleanup RootKind = "cleanup"
+)
+
+// Root is where a retention path starts.
+type Root struct {
+	Kind RootKind
+	// Name is never empty. For a global it is the variable's name, such
+	// as "github.com/x/y.registry", or the word's place in its segment,
+	// such as "bss+0x1a40", when the variable has no name (see
+	// [NameGlobal]); for a stack frame, the frame's function, such as
+	// "main.worker"; for finalizers and cleanups, the name of their
+	// function, or "unknown" when it cannot be told.
+	Name string
+	// Detail says more: "bss" or "data" for a global; "goroutine 7,
+	// frame 2" for a stack frame; "on object 0xc000010000" for a
+	// finalizer; for a cleanup, whether it was inferred from its
+	// function's closure or from its argument.
+	Detail string
+	// Offset is the byte offset of the pointer word within the global
+	// variable, the stack frame or the finalizer's object.
+	Offset uint64
+}
+
+// Step is one heap object on a retention path.
+type Step struct {
+	// Addr is the address of the object's allocation slot.
+	Addr uintptr
+	// Size is the size of the slot in bytes.
+	Size uint64
+	// Offset is the byte offset, within this object, of the pointer to
+	// the next step; 0 for the last step.
+	Offset uint64
+	// Type is the object's type, best effort: a Go type name such as
+	// "main.Report", "[]main.Report" for an array of them, "func NAME"
+	// for a closure, or "" when unknown. Only objects with pointers of
+	// more than 512 bytes and up to 32 KiB record their type in the heap.
+	Type string
+}
+
+// RetentionPath is the shortest chain of pointers from a GC root to a
+// target object.
+type RetentionPath struct {
+	// Target is the address the path was asked for.
+	Target uintptr
+	// Found is false when the target is not in the heap (it was freed)
+	// or no known root reaches it (it waits to be collected).
+	Found bool
+	// Root is where the path starts.
+	Root Root
+	// Steps lists the heap objects from the first one after the root to
+	// the one containing Target, which is last.
+	Steps []Step
+
+	inHeap bool // the target is in the heap, reachable or not
+}
+
+// String renders the path on one line, such as
+//
+//	global scenario.reportStore (bss) → object (48 B) → object+0x18 (8.0 KiB) → scenario.Report (1.0 KiB)
+//
+// where "+0x18" is the offset of the pointer to the next step, shown when
+// it is not 0. Package paths are shortened to their last element. A path
+// not found reads "not retained" when the target is in the heap but no
+// root reaches it, and "not found in the heap" when it is not in the heap.
+func (p RetentionPath) String() string {
+	if !p.Found {
+		if p.inHeap {
+			return "not retained"
+		}
+		return "not found in the heap"
+	}
+	var b strings.Builder
+	b.WriteString(p.Root.describe())
+	for i, s := range p.Steps {
+		b.WriteString(" → ")
+		name := s.Type
+		if name == "" {
+			name = "object"
+		} else if fn, ok := strings.CutPrefix(name, "func "); ok {
+			name = "func " + shortName(fn)
+		}
+		b.WriteString(name)
+		if i < len(p.Steps)-1 {
+			b.WriteString(offset(s.Offset))
+		}
+		fmt.Fprintf(&b, " (%s)", byteSize(s.Size))
+	}
+	return b.String()
+}
+
+func (r Root) describe() string {
+	name := shortName(r.Name)
+	switch r.Kind {
+	case RootGlobal:
+		return fmt.Sprintf("global %s%s (%s)", name, offset(r.Offset), r.Detail)
+	case RootStack:
+		return fmt.Sprintf("stack %s (%s)", name, r.Detail)
+	case RootFinalizer, RootQueuedFinalizer:
+		return fmt.Sprintf("%s special %s (func %s)", r.Kind, r.Detail, name)
+	case RootCleanup:
+		if r.Name == unknownFunc {
+			return fmt.Sprintf("cleanup special (func unknown; %s)", r.Detail)
+		}
+		return fmt.Sprintf("cleanup special (func %s)", name)
+	}
+	return fmt.Sprintf("%s %s (%s)", r.Kind, name, r.Detail)
+}
+
+// shortName shortens the package path in a symbol name to its last
+// element: "github.com/x/y.(*T).m" becomes "y.(*T).m".
+func shortName(s string) string {
+	end := len(s)
+	if i := strings.IndexAny(s, "[("); i >= 0 {
+		end = i
+	}
+	if i := strings.LastIndexByte(s[:end], '/'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func offset(off uint64) string {
+	if off == 0 {
+		return ""
+	}
+	return fmt.Sprintf("+%#x", off)
+}
+
+func byteSize(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, suffix := float64(n)/unit, "KiB"
+	for _, s := range []string{"MiB", "GiB", "TiB"} {
+		if v < unit {
+			break
+		}
+		v, suffix = v/unit, s
+	}
+	return fmt.Sprintf("%.1f %s", v, suffix)
+}
+
+// RetentionOption configures [RetentionPaths].
+type RetentionOption interface {
+	applyRetention(*retentionConfig)
+}
+
+type retentionConfig struct {
+	dir      string
+	maxBytes int64
+}
+
+type retentionFunc func(*retentionConfig)
+
+func (f retentionFunc) applyRetention(c *retentionConfig) { f(c) }
+
+// WithTempDir sets the directory the heap dump is written to (default
+// [os.TempDir]). The dump is about as large as the heap.
+func WithTempDir(dir string) RetentionOption {
+	return retentionFunc(func(c *retentionConfig) { c.dir = dir })
+}
+
+// WithMaxDumpBytes refuses to dump a heap whose live bytes exceed n, and
+// to read a dump larger than n (default: no limit). The error then wraps
+// [ErrDumpTooLarge].
+func WithMaxDumpBytes(n int64) RetentionOption {
+	return retentionFunc(func(c *retentionConfig) { c.maxBytes = n })
+}
+
+// ErrDumpTooLarge is wrapped by the error [RetentionPaths] returns when the
+// heap is larger than [WithMaxDumpBytes] allows.
+var ErrDumpTooLarge = errors.New("heap dump too large")
+
+// RetentionPaths explains what keeps objects alive. It writes a heap dump
+// of the current process to a temporary file (removed afterwards), reads
+// it, and returns one path per target, in the order of targets.
+//
+// Targets are addresses taken while the objects were alive, as
+// uintptr(unsafe.Pointer(p)): a uintptr keeps nothing alive. An address
+// inside an object stands for that object. Call [runtime.GC] first (or
+// [Settle]), so that objects no longer reachable are gone and reported as
+// not found; the dump is a snapshot and does not collect.
+//
+// Each path is a shortest one, counted in heap objects, from any root.
+// Among equally short paths the one found first wins, with roots taken in
+// this order: globals (data, then bss, by address), stack frames
+// (goroutine by goroutine, innermost frame first), finalizers, queued
+// finalizers, other roots, then cleanups.
+//
+// Heap dumps do not list cleanups. Objects that no listed root reaches are
+// therefore searched a second time, from the objects a cleanup would hold:
+// unreachable closures (the cleanup's function, named in the root) and
+// unreachable objects with pointers that no other unreachable object
+// points to (the cleanup's argument; its function cannot be told). These
+// roots are guesses: garbage allocated since the last collection looks the
+// same, which is one more reason to collect first.
+//
+// Writing the dump stops the world for a time that grows with the heap
+// (about 10 ms for a small heap), and the dump is about as large as the
+// heap; see [WithTempDir] and [WithMaxDumpBytes].
+func RetentionPaths(ctx context.Context, targets []uintptr, opts ...RetentionOption) ([]RetentionPath, error) {
+	var cfg retentionConfig
+	for _, o := range opts {
+		o.applyRetention(&cfg)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("inspect: retention paths: %w", err)
+	}
+	if live := Read().HeapLiveBytes; cfg.maxBytes > 0 && live > uint64(cfg.maxBytes) {
+		return nil, fmt.Errorf("inspect: retention paths: %w: %d live heap bytes, limit %d", ErrDumpTooLarge, live, cfg.maxBytes)
+	}
+	d, err := dumpHeap(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("inspect: retention paths: %w", err)
+	}
+	g := newGraph(d, d.Params.GoVersion == runtime.Version() && d.Params.PtrSize == int(unsafe.Sizeof(uintptr(0))))
+	if err := g.search(ctx); err != nil {
+		return nil, fmt.Errorf("inspect: retention paths: %w", err)
+	}
+	paths := make([]RetentionPath, len(targets))
+	for i, t := range targets {
+		paths[i] = g.path(t)
+	}
+	return paths, nil
+}
+
+// WhyAlive reports the retention path of the object p points to, or a path
+// with Found false if it was collected. It runs a GC cycle first, so that
+// an object merely waiting to be collected counts as collected. See
+// [RetentionPaths] for what a path holds and what it costs.
+func WhyAlive[T any](p weak.Pointer[T]) (RetentionPath, error) {
+	runtime.GC()
+	addr := weakAddr(p)
+	if addr == 0 {
+		return RetentionPath{}, nil
+	}
+	paths, err := RetentionPaths(context.Background(), []uintptr{addr})
+	if err != nil {
+		return RetentionPath{Target: addr}, err
+	}
+	return paths[0], nil
+}
+
+// weakAddr returns the address p points to, or 0. It keeps the strong
+// pointer in its own frame, which is gone when it returns.
+//
+//go:noinline
+func weakAddr[T any](p weak.Pointer[T]) uintptr {
+	return uintptr(unsafe.Pointer(p.Value()))
+}
+
+func dumpHeap(ctx context.Context, cfg retentionConfig) (*heapdump.Dump, error) {
+	f, err := os.CreateTemp(cfg.dir, "weakscope-*.heapdump")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	debug.WriteHeapDump(f.Fd())
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.maxBytes > 0 && info.Size() > cfg.maxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrDumpTooLarge, info.Size(), cfg.maxBytes)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return heapdump.Read(ctxReader{ctx, f})
+}
+
+// ctxReader stops reading once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+// graph finds, by breadth-first search, how every object in a dump is
+// first reached from the roots.
+type graph struct {
+	d   *heapdump.Dump
+	own bool // the dump is of this process, so type words can be read
+
+	// parent holds, per object, unvisited, the index of the object that
+	// reached it, or rootParent(i) for g.roots[i]; via holds the offset
+	// of the pointer within that object or root.
+	parent []int32
+	via    []uint64
+	roots  []rootRef
+	queue  []int32
+	head   int
+}
+
+const unvisited = -1
+
+func rootParent(i int) int32 { return int32(-2 - i) }
+
+// rootRef says which root reached an object; Root values are only built
+// for the roots of the paths asked for.
+type rootRef struct {
+	kind  RootKind
+	what  rootWhat
+	index int // into the dump's Segments, Frames, Finalizers, ... or Objects
+}
+
+type rootWhat uint8
+
+const (
+	whatWord     rootWhat = iota // a word of a segment, frame or object
+	whatFunc                     // a finalizer's function value
+	whatObject                   // a queued finalizer's object
+	whatCtxt                     // a goroutine's closure context
+	whatDefer                    // a deferred call's function
+	whatPanic                    // a panic's value
+	whatOther                    // a root the runtime describes
+	whatClosure                  // an unreachable closure: a cleanup's function
+	whatArgument                 // an unreachable object: a cleanup's argument
+)
+
+const unknownFunc = "unknown"
+
+func newGraph(d *heapdump.Dump, own bool) *graph {
+	g := &graph{
+		d:      d,
+		own:    own,
+		parent: make([]int32, len(d.Objects)),
+		via:    make([]uint64, len(d.Objects)),
+	}
+	for i := range g.parent {
+		g.parent[i] = unvisited
+	}
+	return g
+}
+
+// search visits every object a root reaches, first from the roots in the
+// dump, then from the inferred cleanup roots.
+func (g *graph) search(ctx context.Context) error {
+	d := g.d
+	for i, s := range d.Segments {
+		for _, p := range s.Pointers {
+			g.seed(rootRef{kind: RootGlobal, index: i}, p.Value, p.Offset)
+		}
+	}
+	for i, f := range d.Frames {
+		for _, p := range f.Pointers {
+			g.seed(rootRef{kind: RootStack, index: i}, p.Value, p.Offset)
+		}
+	}
+	for i, f := range d.Finalizers {
+		if o, ok := d.Find(f.Obj); ok {
+			for _, p := range d.Pointers(o) {
+				g.seed(rootRef{kind: RootFinalizer, index: i}, p.Value, p.Offset)
+			}
+		}
+		g.seed(rootRef{kind: RootFinalizer, what: whatFunc, index: i}, f.Fn, 0)
+	}
+	for i, f := range d.QueuedFinalizers {
+		g.seed(rootRef{kind: RootQueuedFinalizer, what: whatObject, index: i}, f.Obj, 0)
+		g.seed(rootRef{kind: RootQueuedFinalizer, what: whatFunc, index: i}, f.Fn, 0)
+	}
+	for i, gr := range d.Goroutines {
+		g.seed(rootRef{kind: RootOther, what: whatCtxt, index: i}, gr.Ctxt, 0)
+	}
+	for i, x := range d.Defers {
+		g.seed(rootRef{kind: RootOther, what: whatDefer, index: i}, x.Fn, 0)
+	}
+	for i, x := range d.Panics {
+		g.seed(rootRef{kind: RootOther, what: whatPanic, index: i}, x.ArgData, 0)
+	}
+	for i, x := range d.OtherRoots {
+		g.seed(rootRef{kind: RootOther, what: whatOther, index: i}, x.Ptr, 0)
+	}
+	g.expand()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	g.inferCleanups()
+	return ctx.Err()
+}
+
+// seed visits the object holding addr, if unvisited, from root r.
+func (g *graph) seed(r rootRef, addr, off uint64) {
+	i, ok := g.d.Find(addr)
+	if !ok || g.parent[i] != unvisited {
+		return
+	}
+	if n := len(g.roots); n == 0 || g.roots[n-1] != r {
+		g.roots = append(g.roots, r)
+	}
+	g.visit(int32(i), rootParent(len(g.roots)-1), off)
+}
+
+func (g *graph) visit(i, parent int32, off uint64) {
+	g.parent[i] = parent
+	g.via[i] = off
+	g.queue = append(g.queue, i)
+}
+
+// expand visits, breadth first, what the queued objects point to.
+func (g *graph) expand() {
+	d := g.d
+	for ; g.head < len(g.queue); g.head++ {
+		o := g.queue[g.head]
+		for _, p := range d.Pointers(int(o)) {
+			if i, ok := d.Find(p.Value); ok && g.parent[i] == unvisited {
+				g.visit(int32(i), o, p.Offset)
+			}
+		}
+	}
+	// The queue is only needed while searching.
+	g.queue, g.head = g.queue[:0], 0
+}
+
+// inferCleanups searches the objects still unvisited from those that a
+// cleanup special would hold: its function's closure and its argument.
+//
+// Go 1.26 keeps a cleanup's function value and a heap copy of its argument
+// in an off-heap record. AddCleanup also allocates a small adapter closure
+// (runtime.AddCleanup[...].func1) that holds no heap pointers; finding one
+// unreachable is the sign that cleanups exist at all.
+func (g *graph) inferCleanups() {
+	d := g.d
+	pointed := make([]bool, len(d.Objects))
+	for i := range d.Objects {
+		if g.parent[i] != unvisited {
+			continue
+		}
+		for _, p := range d.Pointers(i) {
+			if j, ok := d.Find(p.Value); ok && j != i {
+				pointed[j] = true
+			}
+		}
+	}
+	var closures, arguments []int32
+	adapters := 0
+	for i, o := range d.Objects {
+		if g.parent[i] != unvisited {
+			continue
+		}
+		name := funcName(o.First)
+		switch {
+		case strings.HasPrefix(name, "runtime.AddCleanup["):
+			adapters++
+		case name != "" && len(d.Pointers(i)) > 0:
+			closures = append(closures, int32(i))
+		case name == "" && !pointed[i] && len(d.Pointers(i)) > 0:
+			arguments = append(arguments, int32(i))
+		}
+	}
+	if adapters == 0 {
+		return
+	}
+	for _, i := range closures {
+		g.roots = append(g.roots, rootRef{kind: RootCleanup, what: whatClosure, index: int(i)})
+		g.visit(i, rootParent(len(g.roots)-1), 0)
+	}
+	for _, i := range arguments {
+		g.roots = append(g.roots, rootRef{kind: RootCleanup, what: whatArgument, index: int(i)})
+		g.visit(i, rootParent(len(g.roots)-1), 0)
+	}
+	g.expand()
+}
+
+// path returns the retention path of the object holding target.
+func (g *graph) path(target uintptr) RetentionPath {
+	rp := RetentionPath{Target: target}
+	i, ok := g.d.Find(uint64(target))
+	if !ok {
+		return rp
+	}
+	rp.inHeap = true
+	if g.parent[i] == unvisited {
+		return rp
+	}
+	rp.Found = true
+	var off uint64 // the offset of the pointer to the step after
+	for cur := int32(i); ; {
+		o := g.d.Objects[cur]
+		rp.Steps = append(rp.Steps, Step{Addr: uintptr(o.Addr), Size: o.Size, Offset: off, Type: g.typeOf(int(cur))})
+		p := g.parent[cur]
+		off = g.via[cur]
+		if p < 0 {
+			rp.Root = g.root(g.roots[-2-p], off)
+			break
+		}
+		cur = p
+	}
+	slices.Reverse(rp.Steps)
+	return rp
+}
+
+// root builds the Root value of r, whose pointer is at offset off.
+func (g *graph) root(r rootRef, off uint64) Root {
+	d := g.d
+	root := Root{Kind: r.kind, Offset: off}
+	switch r.kind {
+	case RootGlobal:
+		s := d.Segments[r.index]
+		root.Detail = s.Name
+		if name, symOff, ok := globalName(s.Addr + off); ok {
+			root.Name, root.Offset = name, symOff
+		} else {
+			root.Name, root.Offset = fmt.Sprintf("%s+%#x", s.Name, off), 0
+		}
+	case RootStack:
+		f := d.Frames[r.index]
+		root.Name = f.Func
+		root.Detail = fmt.Sprintf("goroutine %d, frame %d", f.Goroutine, f.Depth)
+	case RootFinalizer, RootQueuedFinalizer:
+		f := d.Finalizers
+		if r.kind == RootQueuedFinalizer {
+			f = d.QueuedFinalizers
+		}
+		root.Name = orUnknown(funcName(f[r.index].FnPC))
+		root.Detail = fmt.Sprintf("on object %#x", f[r.index].Obj)
+		if r.kind == RootQueuedFinalizer {
+			root.Detail = fmt.Sprintf("for object %#x", f[r.index].Obj)
+		}
+	case RootCleanup:
+		o := d.Objects[r.index]
+		if r.what == whatClosure {
+			root.Name = funcName(o.First)
+			root.Detail = "inferred from its function's closure"
+		} else {
+			root.Name = unknownFunc
+			root.Detail = "inferred from its argument"
+		}
+	case RootOther:
+		switch r.what {
+		case whatCtxt:
+			gr := d.Goroutines[r.index]
+			root.Name, root.Detail = "closure context", fmt.Sprintf("goroutine %d", gr.ID)
+		case whatDefer:
+			x := d.Defers[r.index]
+			root.Name, root.Detail = "deferred "+orUnknown(funcName(x.FnPC)), g.goroutineOf(x.Goroutine)
+		case whatPanic:
+			root.Name, root.Detail = "panic value", g.goroutineOf(d.Panics[r.index].Goroutine)
+		default:
+			root.Name, root.Detail = orUnknown(d.OtherRoots[r.index].Description), "described by the runtime"
+		}
+	}
+	return root
+}
+
+func (g *graph) goroutineOf(addr uint64) string {
+	for _, gr := range g.d.Goroutines {
+		if gr.Addr == addr {
+			return fmt.Sprintf("goroutine %d", gr.ID)
+		}
+	}
+	return fmt.Sprintf("goroutine at %#x", addr)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return unknownFunc
+	}
+	return s
+}
+
+// typeOf names the type of object i, best effort.
+func (g *graph) typeOf(i int) string {
+	o := g.d.Objects[i]
+	if name := funcName(o.First); name != "" {
+		return "func " + name
+	}
+	p := g.d.Params
+	static := o.First != 0 && (o.First < p.HeapStart || o.First >= p.HeapEnd)
+	if !g.own || !o.HasPointers || o.Size <= headerMin || o.Size > headerMax || !static {
+		return ""
+	}
+	name := typeName(o.First)
+	if size := typeSize(o.First); size > 0 && (o.Size-uint64(p.PtrSize))/size >= 2 {
+		return "[]" + name
+	}
+	return name
+}
