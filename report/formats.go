@@ -64,8 +64,9 @@ func Write(w io.Writer, r *Results, f Format) error {
 }
 
 // WriteMarkdown renders the comparison table as a Markdown table, numbers
-// right-aligned and "|" escaped in cells, followed by the scenario metrics
-// and the verdicts as lists — ready to paste into a pull request.
+// right-aligned and "|" escaped in cells, followed by the scenario metrics,
+// the retention paths and the verdicts as lists — ready to paste into a
+// pull request.
 func WriteMarkdown(w io.Writer, r *Results) error {
 	header, rows := Rows(r)
 	if err := renderTable(w, header, rows, alignments(len(header)), true); err != nil {
@@ -81,6 +82,24 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 					first = false
 				}
 				fmt.Fprintf(&b, "- `%s`: %s\n", variantLabel(s, v, sweep), mdEscape(strings.Join(m, " ")))
+			}
+		}
+	}
+	first = true
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			if len(v.Retention) == 0 && v.RetentionError == "" {
+				continue
+			}
+			if first {
+				b.WriteString("\n**Why retained** (shortest path from a GC root)\n\n")
+				first = false
+			}
+			for _, p := range v.Retention {
+				fmt.Fprintf(&b, "- `%s`: %s\n", variantLabel(s, v, sweep), mdEscape(p.Path))
+			}
+			if v.RetentionError != "" {
+				fmt.Fprintf(&b, "- `%s`: no retention paths: %s\n", variantLabel(s, v, sweep), mdEscape(v.RetentionError))
 			}
 		}
 	}

@@ -276,3 +276,42 @@ func TestWriteFiles(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// Retention paths appear in every human-readable format and in the JSON,
+// and a path without text is rejected.
+func TestRetentionRendered(t *testing.T) {
+	r := results(variant("strong", map[string][]float64{report.RetainedBytes: {1 << 20}}))
+	path := "global main.cache (bss) → object (48 B) → *main.Report (1.0 KiB)"
+	r.Scenarios[0].Variants[0].Retention = []report.RetentionPath{{
+		Object: "*main.Report", Found: true, RootKind: "global", Root: "main.cache", Path: path,
+		Steps: []report.RetentionStep{{Size: 48, Offset: 8}, {Size: 1024, Type: "*main.Report"}},
+	}}
+	failed := variant("weak", map[string][]float64{report.RetainedBytes: {0}})
+	failed.RetentionError = "heap dump: disk full"
+	r.Scenarios[0].Variants = append(r.Scenarios[0].Variants, failed)
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []report.Format{report.FormatTable, report.FormatMarkdown, report.FormatJSON} {
+		var b strings.Builder
+		if err := report.Write(&b, r, f); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"main.cache (bss) → object (48 B)", "heap dump: disk full"} {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("%s output lacks %q:\n%s", f, want, b.String())
+			}
+		}
+	}
+	var h strings.Builder
+	if err := report.WriteHTML(&h, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.String(), "Why retained") || !strings.Contains(h.String(), "global main.cache (bss) → object (48 B) → *main.Report (1.0 KiB)") {
+		t.Errorf("HTML lacks the retention path")
+	}
+	r.Scenarios[0].Variants[0].Retention[0].Path = ""
+	if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "retention[0] has no path") {
+		t.Errorf("Validate accepted a retention path without text: %v", err)
+	}
+}

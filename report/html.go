@@ -84,6 +84,13 @@ type htmlScenario struct {
 	Variants              []htmlVariant
 	Chart                 template.HTML
 	ChartNote             string
+	Retention             []htmlRetention
+}
+
+// htmlRetention is one retention path of one variant.
+type htmlRetention struct {
+	Variant, Setting, Path string
+	Found                  bool
 }
 
 type htmlVariant struct {
@@ -178,6 +185,12 @@ func htmlData(r *Results) (*htmlPage, error) {
 				Name: v.Variant, Holder: v.Holder, Setting: v.Setting.String(), Error: v.Error,
 				Profile: v.Profile, Runs: v.Runs, Settled: v.Settled, Marks: htmlMarks(v),
 			})
+			for _, rp := range v.Retention {
+				hs.Retention = append(hs.Retention, htmlRetention{Variant: v.Variant, Setting: v.Setting.String(), Path: rp.Path, Found: rp.Found})
+			}
+			if v.RetentionError != "" {
+				hs.Retention = append(hs.Retention, htmlRetention{Variant: v.Variant, Setting: v.Setting.String(), Path: "no retention paths: " + v.RetentionError})
+			}
 		}
 		var chart bytes.Buffer
 		switch err := WriteChartSVG(&chart, s); {

@@ -172,6 +172,51 @@ type VariantResult struct {
 	// Error is set when the variant could not be measured (a worker that
 	// crashed or timed out); Metrics is then empty.
 	Error string `json:"error,omitempty"`
+	// Retention says what kept a sample of the objects the variant
+	// released alive after the final settle, one path per object. It is
+	// present when weakscope looked (run --why, or a failed expectation)
+	// and some released object was still alive.
+	Retention []RetentionPath `json:"retention,omitempty"`
+	// RetentionError says why retention paths could not be found, when
+	// weakscope looked and failed (a heap dump that could not be written or
+	// read); the measurement itself stands.
+	RetentionError string `json:"retention_error,omitempty"`
+}
+
+// RetentionPath is the shortest chain of pointers from a GC root to one
+// object that was still alive after the release, as found in a heap dump
+// of the process that ran the variant.
+type RetentionPath struct {
+	// Object is the retained object's Go type as the scenario knows it,
+	// such as "*scenario.object".
+	Object string `json:"object"`
+	// Found is false when the object was not in the dump, or no root the
+	// dump records reaches it; Path then says which.
+	Found bool `json:"found"`
+	// RootKind is what kind of root the chain starts at: global, stack,
+	// finalizer, queued finalizer, cleanup or other.
+	RootKind string `json:"root_kind,omitempty"`
+	// Root names the root: a global variable's symbol, a stack frame's
+	// function, or the function of a finalizer or cleanup.
+	Root string `json:"root,omitempty"`
+	// Path is the whole chain on one line, root first, such as
+	// "global main.cache (bss) → object (48 B) → *main.Report (1.0 KiB)".
+	Path string `json:"path"`
+	// Steps are the heap objects on the chain after the root; the last is
+	// the retained object (or the memory block it shares).
+	Steps []RetentionStep `json:"steps,omitempty"`
+}
+
+// RetentionStep is one heap object on a retention path.
+type RetentionStep struct {
+	// Size is the object's size in bytes, as the allocator sized it.
+	Size uint64 `json:"size"`
+	// Offset is the byte offset, within this object, of the pointer to
+	// the next step (0 for the last).
+	Offset uint64 `json:"offset"`
+	// Type is the object's Go type or "func NAME" for a closure, when the
+	// dump lets weakscope tell; empty otherwise.
+	Type string `json:"type,omitempty"`
 }
 
 // Failed reports whether any expectation failed or any variant has an error.
@@ -250,6 +295,11 @@ func (r *Results) Validate() error {
 			for _, m := range nonNegative {
 				if x, ok := v.Metrics[m]; ok && (x < 0 || math.IsNaN(x)) {
 					return fmt.Errorf("invalid results: %s has %s = %v (must be ≥ 0)", vw, m, x)
+				}
+			}
+			for k, rp := range v.Retention {
+				if rp.Path == "" {
+					return fmt.Errorf("invalid results: %s retention[%d] has no path", vw, k)
 				}
 			}
 		}

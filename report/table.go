@@ -102,6 +102,9 @@ func WriteTable(w io.Writer, r *Results) error {
 	if err := writeOtherMetrics(w, r); err != nil {
 		return err
 	}
+	if err := WriteRetention(w, r); err != nil {
+		return err
+	}
 	return WriteExpectations(w, r)
 }
 
@@ -157,6 +160,28 @@ func formatMetric(x float64) string {
 		return strconv.FormatInt(int64(x), 10)
 	}
 	return strconv.FormatFloat(x, 'g', 4, 64)
+}
+
+// WriteRetention lists, for every variant that has them, what kept its
+// retained objects alive: one retention path per line.
+func WriteRetention(w io.Writer, r *Results) error {
+	var b strings.Builder
+	sweep := sweeps(r)
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			for _, p := range v.Retention {
+				fmt.Fprintf(&b, "  %s: %s\n", variantLabel(s, v, sweep), p.Path)
+			}
+			if v.RetentionError != "" {
+				fmt.Fprintf(&b, "  %s: no retention paths: %s\n", variantLabel(s, v, sweep), v.RetentionError)
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	_, err := io.WriteString(w, "\nWhy retained (shortest path from a GC root):\n"+b.String())
+	return err
 }
 
 // WriteExpectations lists every expectation as PASS or FAIL with the numbers
