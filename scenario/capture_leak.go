@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"runtime"
+	"weak"
 
 	"github.com/weakscope/weakscope/report"
 )
@@ -44,6 +45,9 @@ type captureSubject struct {
 	leak bool
 	counted
 	keeper
+	// resources are the cleanup arguments of the first objects, which the
+	// keeper watches; held weakly, to label their retention paths.
+	resources []weak.Pointer[resource]
 }
 
 func (s *captureSubject) Populate() {
@@ -57,8 +61,21 @@ func (s *captureSubject) Populate() {
 		}
 		runtime.AddCleanup(o, release, r)
 		s.refs = append(s.refs, o)
+		if i < maxWitnesses {
+			s.resources = append(s.resources, weak.Make(r))
+		}
 	}
 }
 
-func (s *captureSubject) Release()                     { s.release(0) }
+func (s *captureSubject) Release() { s.release(0) }
+
+// Labels names the cleanup arguments of the watched objects.
+func (s *captureSubject) Labels() map[uintptr]string {
+	l := map[uintptr]string{}
+	for _, wp := range s.resources {
+		labelOf(l, wp.Value())
+	}
+	return l
+}
+
 func (s *captureSubject) Measure(m map[string]float64) { s.measureRan(m) }

@@ -41,6 +41,7 @@ type cycleSubject struct {
 	p    Params
 	mode string
 	counted
+	witnesses
 	heads []*object
 }
 
@@ -77,6 +78,9 @@ func (s *cycleSubject) Populate() {
 }
 
 func (s *cycleSubject) Release() {
+	for _, h := range s.heads[:min(maxWitnesses, len(s.heads))] {
+		watch(&s.witnesses, h)
+	}
 	clear(s.heads)
 	s.heads = nil
 }

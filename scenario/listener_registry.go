@@ -56,6 +56,9 @@ func (s *registrySubject) Populate() {
 func (s *registrySubject) Release() { s.release(s.p.Keep) }
 func (s *registrySubject) Len() int { return s.set.Len() }
 
+// Labels names the set, for retention paths.
+func (s *registrySubject) Labels() map[uintptr]string { return labelOf(map[uintptr]string{}, s.set) }
+
 // Measure emits one event. A listener's id tells whether its owner kept it:
 // the owners keep the first Keep fraction.
 func (s *registrySubject) Measure(m map[string]float64) {

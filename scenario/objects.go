@@ -36,13 +36,18 @@ func extra(p Params, name string, def float64) float64 {
 }
 
 // keeper holds the callers' references to the objects and drops them on
-// release, keeping the first Keep fraction.
+// release, keeping the first Keep fraction. It watches the first objects it
+// drops.
 type keeper struct {
 	refs []*object
+	witnesses
 }
 
 func (k *keeper) release(keep float64) {
 	n := kept(len(k.refs), keep)
+	for _, o := range k.refs[n:min(n+maxWitnesses, len(k.refs))] {
+		watch(&k.witnesses, o)
+	}
 	clear(k.refs[n:])
 	k.refs = k.refs[:n]
 }
@@ -72,6 +77,9 @@ func (s *mapSubject) Populate() {
 
 func (s *mapSubject) Release() { s.release(s.p.Keep) }
 func (s *mapSubject) Len() int { return s.m.Len() }
+
+// Labels names the holder, for retention paths.
+func (s *mapSubject) Labels() map[uintptr]string { return labelOf(map[uintptr]string{}, s.m) }
 
 // Quiesce waits for a Sweep map's sweep to catch up with the latest cycle.
 func (s *mapSubject) Quiesce() {

@@ -61,6 +61,13 @@ type Options struct {
 	MaxCycles int
 	// Progress, if set, is called before each variant runs.
 	Progress func(scenario, variant string, setting report.Setting)
+	// Why finds, for every variant, what keeps the objects it released
+	// alive if any still are: the retention paths of up to three of them,
+	// from a heap dump of the process that ran it, which stops the world
+	// for as long as the dump takes. Without Why, paths are found only for
+	// the variants of a setting where an expectation failed, in one more
+	// run of each.
+	Why bool
 }
 
 // DefaultOptions returns the options of a plain "weakscope run".
@@ -84,6 +91,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (report.ScenarioResult
 	}
 	for _, set := range settings {
 		measured := Measured{}
+		first, failed := len(res.Variants), false
 		for _, v := range sc.Variants {
 			if opts.Progress != nil {
 				opts.Progress(sc.Name, v.Name, set)
@@ -108,9 +116,39 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (report.ScenarioResult
 				ex.Pass, ex.Detail = e.Check(measured, p)
 			}
 			res.Expectations = append(res.Expectations, ex)
+			failed = failed || !ex.Pass
+		}
+		if failed && !opts.Why {
+			if err := explainFailure(ctx, sc, p, set, opts, res.Variants[first:]); err != nil {
+				return res, err
+			}
 		}
 	}
 	return res, nil
+}
+
+// explainFailure runs each measured variant once more, asking for the
+// retention paths of what it still holds, and adds them to its result: an
+// expectation that failed usually means something was kept that should
+// have gone, and the paths say what kept it.
+func explainFailure(ctx context.Context, sc *Scenario, p Params, set report.Setting, opts Options, results []report.VariantResult) error {
+	for i := range results {
+		vr := &results[i]
+		if vr.Error != "" {
+			continue
+		}
+		j := job{Scenario: sc.Name, Variant: vr.Variant, Params: p, Setting: set, MaxCycles: opts.MaxCycles, Why: true}
+		r, err := runJob(ctx, j, opts)
+		if err != nil {
+			return err
+		}
+		if r.Error != "" {
+			vr.RetentionError = "the run to find retention paths failed: " + r.Error
+			continue
+		}
+		vr.Retention, vr.RetentionError = r.Retention, r.RetentionError
+	}
+	return nil
 }
 
 func withDefaults(o Options) Options {
@@ -140,13 +178,8 @@ func runRepeated(ctx context.Context, sc *Scenario, v Variant, p Params, set rep
 		if opts.ProfileDir != "" && i == 0 {
 			j.Profile = profilePath(opts.ProfileDir, sc.Name, v.Name, set)
 		}
-		var r report.VariantResult
-		var err error
-		if opts.Isolate == IsolateNone {
-			r, err = runInProcess(ctx, j)
-		} else {
-			r, err = runInWorker(ctx, j, opts)
-		}
+		j.Why = opts.Why && i == 0
+		r, err := runJob(ctx, j, opts)
 		if err != nil {
 			return report.VariantResult{}, err
 		}
@@ -161,6 +194,14 @@ func runRepeated(ctx context.Context, sc *Scenario, v Variant, p Params, set rep
 		runs = append(runs, r)
 	}
 	return fold(runs), nil
+}
+
+// runJob runs one job where opts says: in this process or in a worker.
+func runJob(ctx context.Context, j job, opts Options) (report.VariantResult, error) {
+	if opts.Isolate == IsolateNone {
+		return runInProcess(ctx, j)
+	}
+	return runInWorker(ctx, j, opts)
 }
 
 func profilePath(dir, scenario, variant string, set report.Setting) string {
@@ -213,6 +254,9 @@ type job struct {
 	Setting   report.Setting `json:"setting"`
 	Profile   string         `json:"profile,omitempty"`
 	MaxCycles int            `json:"max_cycles"`
+	// Why asks for the retention paths of the released objects that are
+	// still alive at the end.
+	Why bool `json:"why,omitempty"`
 }
 
 // runInProcess runs a job in this process, applying its setting for the
@@ -363,6 +407,11 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 		vr.Profile = j.Profile
 	}
 	tl := s.Stop()
+	if j.Why {
+		// After the sampler has stopped: the dump and its parsing
+		// allocate, and must not show in the timeline.
+		vr.Retention, vr.RetentionError = retention(ctx, subj)
+	}
 
 	peak := uint64(0)
 	for _, r := range tl {

@@ -57,6 +57,7 @@ type tinySubject struct {
 	p    Params
 	tiny bool
 	counted
+	witnesses
 	tinies   []*[1]uint64
 	pointers []*pointerObject
 }
@@ -89,8 +90,10 @@ func (s *tinySubject) Release() {
 			continue
 		}
 		if s.tiny {
+			watch(&s.witnesses, s.tinies[i])
 			s.tinies[i] = nil
 		} else {
+			watch(&s.witnesses, s.pointers[i])
 			s.pointers[i] = nil
 		}
 	}

@@ -62,3 +62,18 @@ func (s *weakKeysSubject) Populate() {
 func (s *weakKeysSubject) Release() { s.release(0) }
 
 func (s *weakKeysSubject) Len() int { return s.m.Len() }
+
+// Labels names the map and the annotations of the watched keys still in
+// it, for the retention paths: a heap dump does not know small objects'
+// types.
+func (s *weakKeysSubject) Labels() map[uintptr]string {
+	l := labelOf(map[uintptr]string{}, s.m)
+	for _, w := range s.Witnesses() {
+		if k, ok := w.value().(*object); ok {
+			if a, ok := s.m.Get(k); ok {
+				labelOf(l, a)
+			}
+		}
+	}
+	return l
+}

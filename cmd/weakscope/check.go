@@ -177,6 +177,10 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 	if err := report.WriteComparison(stdout, c); err != nil {
 		return err
 	}
+	// A failed expectation brings retention paths (see scenario.Options.Why).
+	if err := report.WriteRetention(stdout, now); err != nil {
+		return err
+	}
 	if opts.summary != "" {
 		if err := writeRendered(opts.summary, func(w io.Writer) error { return report.WriteComparisonMarkdown(w, c) }); err != nil {
 			return err

@@ -36,7 +36,7 @@ type runFlags struct {
 	gogc, gomemlimit      string
 	isolate, progress     string
 	maxHeap               string
-	noProfiles            bool
+	noProfiles, why       bool
 }
 
 // runOptions is a validated run.
@@ -57,7 +57,13 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Run scenarios — the whole catalogue when none is named — each variant in a
 fresh child process by default, print the comparison table and every
 expectation with its verdict, and write results.json and one heap profile
-per variant to the output directory. Exits 1 if an expectation fails.`,
+per variant to the output directory. Exits 1 if an expectation fails.
+
+With --why, every variant that still holds objects it released after the
+final settle also shows what holds them: the shortest chain of pointers
+from a GC root (a global, a goroutine's stack frame, a finalizer or a
+cleanup) to up to three of them, from a heap dump of its process. Without
+it, that is done only for the scenarios where an expectation failed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.validate(args)
 			if err != nil {
@@ -78,6 +84,7 @@ per variant to the output directory. Exits 1 if an expectation fails.`,
 	fl.BoolVar(&f.noProfiles, "no-profiles", false, "do not write heap profiles")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when it is a terminal), always or never")
 	fl.StringVar(&f.maxHeap, "max-heap", "", "largest heap one variant may need, e.g. 8GiB (default: GOMEMLIMIT, or half of physical memory)")
+	fl.BoolVar(&f.why, "why", false, "show what keeps released objects alive in every variant (a heap dump each; by default only where an expectation fails)")
 	return cmd
 }
 
@@ -121,6 +128,7 @@ func (f runFlags) validate(args []string) (runOptions, error) {
 		return opts, err
 	}
 	opts.profiles = !f.noProfiles
+	opts.run.Why = f.why
 	if err := checkHeap(opts.scenarios, opts.run.Params, f.maxHeap); err != nil {
 		return opts, err
 	}
