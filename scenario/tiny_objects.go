@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"reflect"
 	"runtime"
 
 	"github.com/weakscope/weakscope/report"
@@ -90,13 +91,24 @@ func (s *tinySubject) Release() {
 			continue
 		}
 		if s.tiny {
-			watch(&s.witnesses, s.tinies[i])
+			watchNoted(&s.witnesses, s.tinies[i], "in a 16 B tiny block it shares with a kept object")
 			s.tinies[i] = nil
 		} else {
 			watch(&s.witnesses, s.pointers[i])
 			s.pointers[i] = nil
 		}
 	}
+}
+
+// Labels names the slices of kept objects, for retention paths.
+func (s *tinySubject) Labels() map[uintptr]string {
+	l := map[uintptr]string{}
+	for _, x := range []any{s.tinies, s.pointers} {
+		if v := reflect.ValueOf(x); v.Len() > 0 {
+			l[v.Pointer()] = "the subject's " + typeName(x)
+		}
+	}
+	return l
 }
 
 func (s *tinySubject) Measure(m map[string]float64) {

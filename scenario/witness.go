@@ -20,7 +20,10 @@ const maxWitnesses = 3
 // what keeps it so (see [Options.Why]).
 type Witness struct {
 	// Type is the object's Go type, such as "*scenario.object".
-	Type  string
+	Type string
+	// Note, if set, follows the type on the path: what the subject knows
+	// about where the object lives, such as a block it shares.
+	Note  string
 	value func() any // the object, or nil once it has been collected
 }
 
@@ -93,9 +96,14 @@ type witnesses struct {
 func (w *witnesses) Witnesses() []Witness { return w.list }
 
 // watch adds a witness for p unless there are enough.
-func watch[T any](w *witnesses, p *T) {
+func watch[T any](w *witnesses, p *T) { watchNoted(w, p, "") }
+
+// watchNoted is watch with a note for the path.
+func watchNoted[T any](w *witnesses, p *T, note string) {
 	if p != nil && len(w.list) < maxWitnesses {
-		w.list = append(w.list, Watch(p))
+		x := Watch(p)
+		x.Note = note
+		w.list = append(w.list, x)
 	}
 }
 
@@ -113,7 +121,7 @@ func retention(ctx context.Context, subj Subject) ([]report.RetentionPath, strin
 	for _, x := range w.Witnesses() {
 		if a := x.addr(); a != 0 {
 			targets = append(targets, a)
-			types = append(types, x.Type)
+			types = append(types, strings.TrimSpace(x.Type+" "+x.Note))
 		}
 	}
 	if len(targets) == 0 {
