@@ -20,6 +20,21 @@ for _ in $(seq 10); do "$out/inspect.test" -test.run '^$' -test.bench . -test.co
 "${benchstat[@]}" "$out/inspect.txt"
 "${benchstat[@]}" -filter '.name:AllocLoop' -col /sampler "$out/inspect.txt"
 
+# Wall time on a shared machine is noisier than the sampler's cost. Where
+# perf can count a process's CPU time (task-clock), 40 interleaved pairs of
+# fixed-length runs compare CPU time per op instead.
+if command -v perf >/dev/null 2>&1 && perf stat -e task-clock true >/dev/null 2>&1; then
+	echo "== the sampler's overhead in CPU time (40 interleaved pairs)"
+	for _ in $(seq 40); do
+		for mode in off on; do
+			ms=$(perf stat -x, -e task-clock "$out/inspect.test" -test.run '^$' -test.bench "AllocLoop/sampler=$mode\$" \
+				-test.benchtime 200000x -test.count 1 2>&1 >/dev/null | awk -F, '{print $1}')
+			awk -v ms="$ms" -v m="$mode" 'BEGIN { printf "BenchmarkAllocLoopCPU/sampler=%s 200000 %.1f cpu-ns/op\n", m, ms * 1e6 / 200000 }'
+		done
+	done >"$out/sampler-cpu.txt"
+	"${benchstat[@]}" -col /sampler "$out/sampler-cpu.txt"
+fi
+
 echo "== scenario/cache (holders side by side, Strong as the base)"
 go test -run '^$' -bench . -count 10 ./scenario/cache/ >"$out/cache.txt"
 "${benchstat[@]}" -col /holder "$out/cache.txt"
