@@ -61,7 +61,7 @@ func (s *captureSubject) Populate() {
 		}
 		runtime.AddCleanup(o, release, r)
 		s.refs = append(s.refs, o)
-		if i < maxWitnesses {
+		if s.on && i < maxWitnesses {
 			s.resources = append(s.resources, weak.Make(r))
 		}
 	}

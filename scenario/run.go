@@ -349,6 +349,9 @@ const timelineCapacity = 64
 // measureVariant runs the protocol for variant v of j's scenario.
 func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult, error) {
 	subj := v.New(j.Params)
+	if w, ok := subj.(interface{ watchReleased() }); ok && j.Why {
+		w.watchReleased()
+	}
 	s := inspect.NewSampler(inspect.WithProbe(subj.Len), inspect.WithCapacity(timelineCapacity))
 	probe := inspect.WithProbe(subj.Len)
 

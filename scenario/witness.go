@@ -87,10 +87,18 @@ func subjectLabels(subj Subject) map[uintptr]string {
 	return labelOf(l, subj)
 }
 
-// witnesses collects a subject's witnesses.
+// witnesses collects a subject's witnesses. It watches nothing until the
+// runner asks (only runs that look for retention paths do): a witness is a
+// weak pointer and a closure, a few heap objects that would otherwise count
+// as retained.
 type witnesses struct {
+	on   bool
 	list []Witness
 }
+
+// watchReleased is called by the runner, before Populate, when it will
+// look for retention paths.
+func (w *witnesses) watchReleased() { w.on = true }
 
 // Witnesses returns the objects watched so far.
 func (w *witnesses) Witnesses() []Witness { return w.list }
@@ -100,7 +108,7 @@ func watch[T any](w *witnesses, p *T) { watchNoted(w, p, "") }
 
 // watchNoted is watch with a note for the path.
 func watchNoted[T any](w *witnesses, p *T, note string) {
-	if p != nil && len(w.list) < maxWitnesses {
+	if w.on && p != nil && len(w.list) < maxWitnesses {
 		x := Watch(p)
 		x.Note = note
 		w.list = append(w.list, x)
