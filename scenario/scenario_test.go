@@ -151,7 +151,8 @@ func TestProcessIsolation(t *testing.T) {
 	}
 }
 
-// A worker that fails or hangs yields an error row; the run goes on.
+// A worker that fails, is killed or hangs yields an error row; the run goes
+// on.
 func TestWorkerFailures(t *testing.T) {
 	sc, _ := scenario.Lookup("weak-ref")
 	for _, tc := range []struct {
@@ -161,6 +162,8 @@ func TestWorkerFailures(t *testing.T) {
 	}{
 		{"crash", []string{"/bin/sh", "-c", "echo boom >&2; exit 3"}, "worker exit status 3: boom"},
 		{"hang", []string{"/bin/sh", "-c", "exec sleep 30"}, "worker timed out"},
+		// Killed from outside, as the OOM killer would.
+		{"killed", []string{"/bin/sh", "-c", "kill -KILL $$"}, "killed"},
 		{"garbage", []string{"/bin/sh", "-c", "echo '{not json' >&3"}, "worker sent no valid result"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
