@@ -263,6 +263,7 @@ func RetentionPaths(ctx context.Context, targets []uintptr, opts ...RetentionOpt
 	paths := make([]RetentionPath, len(targets))
 	for i, t := range targets {
 		paths[i] = g.path(t)
+		nameMapInternals(paths[i].Steps)
 	}
 	return paths, nil
 }
