@@ -209,6 +209,8 @@ type RetentionPath struct {
 
 // RetentionStep is one heap object on a retention path.
 type RetentionStep struct {
+	// Addr is the object's address in the process that ran the variant.
+	Addr uint64 `json:"addr"`
 	// Size is the object's size in bytes, as the allocator sized it.
 	Size uint64 `json:"size"`
 	// Offset is the byte offset, within this object, of the pointer to

@@ -69,6 +69,11 @@ func TestWhyNamesTheCause(t *testing.T) {
 					}
 					rest = rest[i+len(want):]
 				}
+				for _, st := range p.Steps {
+					if st.Addr == 0 || st.Size == 0 {
+						t.Errorf("%s: step without address or size: %+v", tc.leaks, st)
+					}
+				}
 				if last := p.Steps[len(p.Steps)-1]; last.Type != "*scenario.object" {
 					t.Errorf("%s: last step %+v, want the watched *scenario.object", tc.leaks, last)
 				}

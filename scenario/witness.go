@@ -157,7 +157,7 @@ func retention(ctx context.Context, subj Subject) ([]report.RetentionPath, strin
 			rp.RootKind, rp.Root = string(p.Root.Kind), p.Root.Name
 		}
 		for _, s := range p.Steps {
-			rp.Steps = append(rp.Steps, report.RetentionStep{Size: s.Size, Offset: s.Offset, Type: s.Type})
+			rp.Steps = append(rp.Steps, report.RetentionStep{Addr: uint64(s.Addr), Size: s.Size, Offset: s.Offset, Type: s.Type})
 		}
 		out = append(out, rp)
 	}
