@@ -39,20 +39,32 @@ echo "== scenario/cache (holders side by side, Strong as the base)"
 go test -run '^$' -bench . -count 10 ./scenario/cache/ >"$out/cache.txt"
 "${benchstat[@]}" -col /holder "$out/cache.txt"
 
-echo "== weakscope run: time and peak RSS"
+echo "== weakscope run: time and peak RSS (three runs each, interleaved by size)"
 go build -o "$out/weakscope" ./cmd/weakscope
 # Each run's table is kept beside the timings; a run whose expectations
-# fail is reported, and the measurements go on.
+# fail is reported, and the measurements go on. A single run at 100k takes
+# a few tenths of a second and moves by half of that between runs, so
+# ratios are taken between medians of three.
 measure() {
 	local label=$1
 	shift
 	local log="$out/run-${label//[^a-zA-Z0-9]/_}.txt"
-	/usr/bin/time -f "$label: %e s wall, %M KiB peak RSS" "$out/weakscope" run "$@" --no-profiles --progress never --out "$out/run" >"$log" ||
+	/usr/bin/time -f "$label: %e s wall, %M KiB peak RSS" "$out/weakscope" run "$@" --no-profiles --progress never --out "$out/run" >"$log" 2>"$log.time" ||
 		echo "  ($label: exit $?; see $log)"
+	cat "$log.time"
 }
 for sc in report-cache map-strategy; do
+	for round in 1 2 3; do
+		for n in 10000 100000 1000000; do
+			measure "$sc --objects $n (run $round)" "$sc" --objects "$n"
+		done
+	done | tee "$out/scaling-$sc.txt"
+	# The median of the three runs at each size, and time(1M)/time(100k).
 	for n in 10000 100000 1000000; do
-		measure "$sc --objects $n" "$sc" --objects "$n"
+		med=$(grep -F -- "--objects $n (" "$out/scaling-$sc.txt" | awk '{ print $6 }' | sort -n | sed -n 2p)
+		echo "$sc --objects $n: median $med s"
+		eval "med_$n=$med"
 	done
+	awk -v a="$med_1000000" -v b="$med_100000" -v sc="$sc" 'BEGIN { if (b > 0) printf "%s: time(1M)/time(100k) = %.1f\n", sc, a / b }'
 done
 measure "whole catalogue, default sizes"
