@@ -36,10 +36,9 @@ func nameMapInternals(steps []Step) {
 				continue
 			}
 			steps[j].Type = "map table"
-			if j--; j >= 0 && steps[j].Type == "[]*maps.table" {
-				continue // named below
-			}
-			if untyped(j, 0, steps[j].Offset) && steps[j].Offset%8 == 0 && untyped(j-1, mapHeaderSize, mapHeaderDirOff) {
+			// The directory, if untyped (a typed one was named when the
+			// loop passed it), and the header before it.
+			if j--; j >= 1 && steps[j].Type == "" && steps[j].Offset%8 == 0 && untyped(j-1, mapHeaderSize, mapHeaderDirOff) {
 				steps[j].Type = "map directory"
 				steps[j-1].Type = "map header"
 			}

@@ -38,6 +38,12 @@ func TestNameMapInternals(t *testing.T) {
 		}, []string{"", "", "", "map[int]int groups"}},
 		{"no anchor", []Step{{Size: 48, Offset: 16}, {Size: 32, Offset: 16}, {Size: 48}},
 			[]string{"", "", ""}},
+		// A root that points straight at a table, such as a map iterator
+		// on a stack: nothing before the table to name.
+		{"table first", []Step{{Size: 32, Offset: 16}, {Size: 18432, Offset: 8, Type: "[]map.group[int]int"}, {Size: 48}},
+			[]string{"map table", "map[int]int groups", ""}},
+		{"directory first", []Step{{Size: 64, Offset: 8}, {Size: 32, Offset: 16}, {Size: 18432, Type: "[]map.group[int]int"}},
+			[]string{"", "map table", "map[int]int groups"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nameMapInternals(tc.steps)

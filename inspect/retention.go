@@ -75,7 +75,8 @@ type Step struct {
 	// Type is the object's type, best effort: a Go type name such as
 	// "main.Report", "[]main.Report" for an array of them, "func NAME"
 	// for a closure, or "" when unknown. Only objects with pointers of
-	// more than 512 bytes and up to 32 KiB record their type in the heap.
+	// more than 512 bytes and less than 32 KiB record their type in the
+	// heap (a 32 KiB slot may hold an object that does not).
 	Type string
 }
 
@@ -618,7 +619,11 @@ func (g *graph) typeOf(i int) string {
 	}
 	p := g.d.Params
 	static := o.First != 0 && (o.First < p.HeapStart || o.First >= p.HeapEnd)
-	if !g.own || !o.HasPointers || o.Size <= headerMin || o.Size > headerMax || !static {
+	// A 32 KiB slot may hold a small object with a header or a large
+	// one (up to 8 bytes bigger than a header allows) without: its first
+	// word could be anything, and reading a type from it crashes the
+	// process, so slots of headerMax bytes are left unnamed.
+	if !g.own || !o.HasPointers || o.Size <= headerMin || o.Size >= headerMax || !static {
 		return ""
 	}
 	name := typeName(o.First)

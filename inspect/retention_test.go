@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -321,7 +322,9 @@ func TestRetentionNotFound(t *testing.T) {
 	}
 
 	// An object dropped after the last collection is still in the
-	// heap, but nothing holds it.
+	// heap, but nothing holds it. No automatic cycle may run before the
+	// dump, or it would be gone instead.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	runtime.GC()
 	trash := garbage()
 	paths, err := inspect.RetentionPaths(context.Background(), []uintptr{trash})
@@ -493,4 +496,32 @@ func BenchmarkRetentionPaths(b *testing.B) {
 		}
 	}
 	b.ReportMetric(heap, "heap-MiB")
+}
+
+// bigNoHeader is 32 KiB exactly: too big for a malloc header (the limit
+// is 8 bytes less), so the allocator makes it a large object whose first
+// word is its own data, here the address of a string literal.
+type bigNoHeader struct {
+	s   string
+	pad [4094]*int
+}
+
+var heldBig *bigNoHeader
+
+func init() { inspect.NameGlobal("registered.heldBig", &heldBig) }
+
+// A large object in a 32 KiB slot has no malloc header; reading a type from
+// its first word would crash the process.
+func TestRetentionLargeObjectWithoutHeader(t *testing.T) {
+	if unsafe.Sizeof(bigNoHeader{}) != 32<<10 {
+		t.Fatalf("bigNoHeader is %d bytes, want 32 KiB", unsafe.Sizeof(bigNoHeader{}))
+	}
+	heldBig = &bigNoHeader{s: "a string literal, outside the heap"}
+	t.Cleanup(func() { heldBig = nil })
+	target := uintptr(unsafe.Pointer(heldBig))
+	p := pathsOf(t, target)[0]
+	checkEnds(t, p, target)
+	if last := p.Steps[len(p.Steps)-1]; last.Type != "" {
+		t.Errorf("type %q read from an object without a header", last.Type)
+	}
 }

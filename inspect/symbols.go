@@ -190,10 +190,12 @@ func funcName(pc uint64) string {
 }
 
 // Malloc headers: a heap object with pointers whose allocation slot is
-// larger than headerMin and at most headerMax bytes starts with a word
+// larger than headerMin and smaller than headerMax bytes starts with a word
 // holding the address of its type (runtime/mbitmap.go, Go 1.22 and
 // later). Smaller objects keep their pointer bitmap in the span, larger
-// ones in the span's type.
+// ones in the span's type. A slot of exactly headerMax bytes may be either:
+// an object of up to headerMax-8 bytes with a header, or a large object
+// of a few bytes more without one.
 const (
 	headerMin = 512
 	headerMax = 32 << 10
