@@ -114,9 +114,11 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (report.ScenarioResult
 				ex.Detail = "not evaluated: a variant could not be measured"
 			} else {
 				ex.Pass, ex.Detail = e.Check(measured, p)
+				// Only a real verdict is worth explaining: a variant
+				// that could not be measured has nothing to dump.
+				failed = failed || !ex.Pass
 			}
 			res.Expectations = append(res.Expectations, ex)
-			failed = failed || !ex.Pass
 		}
 		if failed && !opts.Why {
 			if err := explainFailure(ctx, sc, p, set, opts, res.Variants[first:]); err != nil {
@@ -410,11 +412,6 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 		vr.Profile = j.Profile
 	}
 	tl := s.Stop()
-	if j.Why {
-		// After the sampler has stopped: the dump and its parsing
-		// allocate, and must not show in the timeline.
-		vr.Retention, vr.RetentionError = retention(ctx, subj)
-	}
 
 	peak := uint64(0)
 	for _, r := range tl {
@@ -437,6 +434,12 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	}
 	if me, ok := subj.(Measurer); ok {
 		me.Measure(m)
+	}
+	if j.Why {
+		// Last: the dump and its parsing allocate about as much as the
+		// heap, and the GC cycles that follow must show neither in the
+		// timeline nor in the subject's own metrics (cleanups that ran).
+		vr.Retention, vr.RetentionError = retention(ctx, subj)
 	}
 	runtime.KeepAlive(subj)
 	vr.Metrics = m

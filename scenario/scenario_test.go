@@ -183,6 +183,11 @@ func TestWorkerFailures(t *testing.T) {
 				if !strings.Contains(v.Error, tc.want) {
 					t.Errorf("variant %s: error %q, want it to contain %q", v.Variant, v.Error, tc.want)
 				}
+				// Expectations not evaluated are not failures to explain:
+				// no second run looks for retention paths.
+				if v.RetentionError != "" || len(v.Retention) > 0 {
+					t.Errorf("variant %s: retention %v / %q after a worker failure", v.Variant, v.Retention, v.RetentionError)
+				}
 			}
 			for _, e := range res.Expectations {
 				if e.Pass {

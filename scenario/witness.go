@@ -17,7 +17,8 @@ const maxWitnesses = 3
 
 // Witness is an object a subject released, held weakly, so that the runner
 // can ask after the final settle whether it is still alive and, if it is,
-// what keeps it so (see [Options.Why]).
+// what keeps it so (see [Options.Why]). Make one with [Watch]; a Witness
+// written as a literal watches nothing.
 type Witness struct {
 	// Type is the object's Go type, such as "*scenario.object".
 	Type string
@@ -27,8 +28,12 @@ type Witness struct {
 	value func() any // the object, or nil once it has been collected
 }
 
-// addr is the object's address, or 0 once it has been collected.
+// addr is the object's address, or 0 once it has been collected (or for a
+// Witness not made by Watch).
 func (w Witness) addr() uintptr {
+	if w.value == nil {
+		return 0
+	}
 	if v := reflect.ValueOf(w.value()); v.Kind() == reflect.Pointer {
 		return v.Pointer()
 	}
