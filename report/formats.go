@@ -96,7 +96,8 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 				first = false
 			}
 			for _, p := range v.Retention {
-				fmt.Fprintf(&b, "- `%s`: %s\n", variantLabel(s, v, sweep), mdEscape(p.Path))
+				// In code spans: a path is full of *, [ ] and ( ).
+				fmt.Fprintf(&b, "- `%s`: `%s`\n", variantLabel(s, v, sweep), strings.ReplaceAll(p.Path, "`", "'"))
 			}
 			if v.RetentionError != "" {
 				fmt.Fprintf(&b, "- `%s`: no retention paths: %s\n", variantLabel(s, v, sweep), mdEscape(v.RetentionError))

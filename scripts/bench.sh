@@ -28,7 +28,7 @@ if command -v perf >/dev/null 2>&1 && perf stat -e task-clock true >/dev/null 2>
 	for _ in $(seq 40); do
 		for mode in off on; do
 			ms=$(perf stat -x, -e task-clock "$out/inspect.test" -test.run '^$' -test.bench "AllocLoop/sampler=$mode\$" \
-				-test.benchtime 200000x -test.count 1 2>&1 >/dev/null | awk -F, '{print $1}')
+				-test.benchtime 200000x -test.count 1 2>&1 >/dev/null | awk -F, '$3 == "task-clock" { print $1 }')
 			awk -v ms="$ms" -v m="$mode" 'BEGIN { printf "BenchmarkAllocLoopCPU/sampler=%s 200000 %.1f cpu-ns/op\n", m, ms * 1e6 / 200000 }'
 		done
 	done >"$out/sampler-cpu.txt"

@@ -199,7 +199,9 @@ type Type struct {
 // Find returns the index in d.Objects of the object that contains addr,
 // and whether there is one. An address inside an object, not only its
 // first byte, finds it. Find is safe for concurrent use on a Dump that
-// [Read] returned, as long as d.Objects is not changed.
+// [Read] returned, as long as d.Objects is not changed. On a Dump built
+// some other way, d.Objects must be sorted by address, and the first call
+// builds an index, so it must not run concurrently with another.
 func (d *Dump) Find(addr uint64) (int, bool) {
 	// A hand-written binary search: this is the inner loop of every
 	// walk over the heap.

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"weak"
@@ -400,10 +401,15 @@ func TestAwaitSweep(t *testing.T) {
 // Under Cleanup, AwaitSweep neither sweeps nor waits: entries go as their
 // cleanups run.
 func TestAwaitSweepCleanupIsNoOp(t *testing.T) {
+	// No cycle may run between the fill and the first Len: none of the
+	// cleanups can have run yet.
+	gc := debug.SetGCPercent(-1)
 	w := NewWeakValues[int, item](WithStrategy(Cleanup))
 	keep := fillHalfDead(1000, func(i int, v *item) { w.Put(i, v) })
 	w.AwaitSweep()
-	if got := w.Len(); got != 1000 {
+	got := w.Len()
+	debug.SetGCPercent(gc)
+	if got != 1000 {
 		t.Fatalf("Len = %d before any cycle, want 1000", got)
 	}
 	if _, err := inspect.Settle(context.Background(), inspect.WithProbe(w.Len)); err != nil {
