@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -267,5 +268,31 @@ func TestWriteHeapProfile(t *testing.T) {
 	// Every pprof profile names its sample types; a heap profile has inuse_space.
 	if !bytes.Contains(raw, []byte("inuse_space")) {
 		t.Error("heap profile does not name the inuse_space sample type")
+	}
+}
+
+// WithAfterCycle runs once after every forced cycle, before the probes are
+// read, and its error ends Settle.
+func TestSettleAfterCycle(t *testing.T) {
+	var order []string
+	after := func(context.Context) error { order = append(order, "after"); return nil }
+	probe := func() int { order = append(order, "probe"); return 1 }
+	res, err := inspect.Settle(context.Background(), inspect.WithProbe(probe), inspect.WithAfterCycle(after), inspect.WithMaxCycles(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"probe"} // before the first cycle
+	for range res.Cycles {
+		want = append(want, "after", "probe")
+	}
+	if !slices.Equal(order, want) {
+		t.Errorf("calls %v, want %v", order, want)
+	}
+
+	stop := errors.New("stop")
+	calls := 0
+	res, err = inspect.Settle(context.Background(), inspect.WithAfterCycle(func(context.Context) error { calls++; return stop }))
+	if !errors.Is(err, stop) || calls != 1 || res.Cycles != 1 {
+		t.Errorf("after an error: err %v, %d calls, %d cycles; want stop, 1, 1", err, calls, res.Cycles)
 	}
 }

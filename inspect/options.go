@@ -1,6 +1,9 @@
 package inspect
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Option configures a [Sampler].
 type Option interface {
@@ -24,9 +27,10 @@ const (
 )
 
 type settleConfig struct {
-	maxCycles int
-	timeout   time.Duration
-	probes    []func() int
+	maxCycles  int
+	timeout    time.Duration
+	probes     []func() int
+	afterCycle func(context.Context) error
 }
 
 func newSettleConfig(opts []SettleOption) settleConfig {
@@ -54,6 +58,15 @@ func (f samplerFunc) applySampler(c *samplerConfig) { f(c) }
 // (default [DefaultMaxCycles]). Values below 1 mean 1.
 func WithMaxCycles(n int) SettleOption {
 	return settleFunc(func(c *settleConfig) { c.maxCycles = max(n, 1) })
+}
+
+// WithAfterCycle has [Settle] call f after every cycle it forces, once the
+// cleanups and finalizers that cycle queued have run and before it reads
+// the heap and the probes to decide whether the heap has settled: for work
+// that must follow each cycle, such as letting a holder sweep its dead
+// entries or recording the cycle. An error from f ends Settle with it.
+func WithAfterCycle(f func(ctx context.Context) error) SettleOption {
+	return settleFunc(func(c *settleConfig) { c.afterCycle = f })
 }
 
 // WithTimeout sets the time budget for the whole wait (default

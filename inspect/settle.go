@@ -66,6 +66,12 @@ func Settle(ctx context.Context, opts ...SettleOption) (SettleResult, error) {
 		runtime.GC()
 		res.Cycles++
 		cur, err := catchUp(ctx, deadline)
+		if err == nil && cfg.afterCycle != nil {
+			if err := cfg.afterCycle(ctx); err != nil {
+				return res, err
+			}
+			cur = Read()
+		}
 		res.After = cur
 		probes = cfg.probe(probes[:0])
 		res.Probes = slices.Clone(probes)

@@ -139,8 +139,9 @@ func explainFailure(ctx context.Context, sc *Scenario, p Params, set report.Sett
 		if vr.Error != "" {
 			continue
 		}
+		v, _ := sc.Variant(vr.Variant)
 		j := job{Scenario: sc.Name, Variant: vr.Variant, Params: p, Setting: set, MaxCycles: opts.MaxCycles, Why: true}
-		r, err := runJob(ctx, j, opts)
+		r, err := runJob(ctx, j, v, opts)
 		if err != nil {
 			return err
 		}
@@ -181,7 +182,7 @@ func runRepeated(ctx context.Context, sc *Scenario, v Variant, p Params, set rep
 			j.Profile = profilePath(opts.ProfileDir, sc.Name, v.Name, set)
 		}
 		j.Why = opts.Why && i == 0
-		r, err := runJob(ctx, j, opts)
+		r, err := runJob(ctx, j, v, opts)
 		if err != nil {
 			return report.VariantResult{}, err
 		}
@@ -198,10 +199,11 @@ func runRepeated(ctx context.Context, sc *Scenario, v Variant, p Params, set rep
 	return fold(runs), nil
 }
 
-// runJob runs one job where opts says: in this process or in a worker.
-func runJob(ctx context.Context, j job, opts Options) (report.VariantResult, error) {
+// runJob runs one job, of variant v, where opts says: in this process or in
+// a worker (which finds the variant by its name in the catalogue).
+func runJob(ctx context.Context, j job, v Variant, opts Options) (report.VariantResult, error) {
 	if opts.Isolate == IsolateNone {
-		return runInProcess(ctx, j)
+		return runInProcess(ctx, j, v)
 	}
 	return runInWorker(ctx, j, opts)
 }
@@ -263,13 +265,13 @@ type job struct {
 
 // runInProcess runs a job in this process, applying its setting for the
 // duration.
-func runInProcess(ctx context.Context, j job) (report.VariantResult, error) {
+func runInProcess(ctx context.Context, j job, v Variant) (report.VariantResult, error) {
 	restore, err := applySetting(j.Setting)
 	if err != nil {
 		return report.VariantResult{}, err
 	}
 	defer restore()
-	return measure(ctx, j)
+	return measureVariant(ctx, j, v)
 }
 
 // applySetting sets GOGC and the memory limit in this process and returns
@@ -329,7 +331,8 @@ func ParseMemLimit(s string) (int64, error) {
 	return n, nil
 }
 
-// measure runs the protocol for one variant in this process.
+// measure runs the protocol for the job's variant, found by name in the
+// catalogue: what a worker process does.
 func measure(ctx context.Context, j job) (report.VariantResult, error) {
 	sc, err := Lookup(j.Scenario)
 	if err != nil {
@@ -340,6 +343,17 @@ func measure(ctx context.Context, j job) (report.VariantResult, error) {
 		return report.VariantResult{}, fmt.Errorf("scenario %s has no variant %q (valid: %s)", sc.Name, j.Variant, strings.Join(sc.VariantNames(), ", "))
 	}
 	return measureVariant(ctx, j, v)
+}
+
+// timed runs f and returns the wall time and the process's CPU time it took
+// (no CPU time where the platform cannot say).
+func timed(f func()) (wall, cpu time.Duration) {
+	cpu0, _ := processCPU()
+	start := time.Now()
+	f()
+	wall = time.Since(start)
+	cpu1, _ := processCPU()
+	return wall, cpu1 - cpu0
 }
 
 // timelineCapacity is room for the readings of a default-sized variant (22
@@ -354,27 +368,20 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	if w, ok := subj.(interface{ watchReleased() }); ok && j.Why {
 		w.watchReleased()
 	}
-	s := inspect.NewSampler(inspect.WithProbe(subj.Len), inspect.WithCapacity(timelineCapacity))
 	probe := inspect.WithProbe(subj.Len)
-
+	s := inspect.NewSampler(probe, inspect.WithCapacity(timelineCapacity))
 	s.Start()
+	defer s.Stop() // for the error returns; stopping twice is harmless
 	if _, err := inspect.Settle(ctx, probe); err != nil {
-		s.Stop()
 		return report.VariantResult{}, err
 	}
 	base := s.Mark("baseline")
 	baseSentinels := s.SentinelCleanups()
 
 	s.Mark("populate")
-	cpu0, cpuOK := processCPU()
-	start := time.Now()
-	subj.Populate()
-	wall := time.Since(start)
-	cpu1, _ := processCPU()
-	cpu := cpu1 - cpu0
+	wall, cpu := timed(subj.Populate)
 	s.Mark("populated")
 	if _, err := inspect.Settle(ctx, probe); err != nil {
-		s.Stop()
 		return report.VariantResult{}, err
 	}
 	held := s.Mark("held")
@@ -384,18 +391,12 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	// call weak.Pointer.Value, and a Value that runs while the next cycle
 	// is marking keeps the object alive through that cycle.
 	if err := s.Sync(ctx); err != nil {
-		s.Stop()
 		return report.VariantResult{}, err
 	}
-	cpu0, _ = processCPU()
-	start = time.Now()
-	subj.Release()
-	wall += time.Since(start)
-	cpu1, _ = processCPU()
-	cpu += cpu1 - cpu0
+	w, c := timed(subj.Release)
+	wall, cpu = wall+w, cpu+c
 	released, err := settleAfterRelease(ctx, s, subj, j.MaxCycles)
 	if err != nil {
-		s.Stop()
 		return report.VariantResult{}, err
 	}
 	final := s.Mark("measure")
@@ -406,7 +407,6 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	}
 	if j.Profile != "" {
 		if err := writeProfile(j.Profile); err != nil {
-			s.Stop()
 			return report.VariantResult{}, err
 		}
 		vr.Profile = j.Profile
@@ -429,7 +429,7 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 		"held_bytes":           float64(int64(held.HeapLiveBytes) - int64(base.HeapLiveBytes)),
 		"settle_cycles":        float64(released.total),
 	}
-	if cpuOK {
+	if _, ok := processCPU(); ok {
 		m[report.CPUNS] = float64(cpu.Nanoseconds())
 	}
 	if me, ok := subj.(Measurer); ok {
@@ -453,50 +453,35 @@ type releaseResult struct {
 	settled bool
 }
 
-// settleAfterRelease forces GC cycles one at a time, letting the holder's
-// own per-cycle work catch up after each (see Quiescer) and recording each
-// in the sampler, until two cycles in a row change neither the live object
+// settleAfterRelease settles the heap with inspect.Settle, letting the
+// holder's own per-cycle work catch up after each cycle (see Quiescer) and
+// recording each cycle in the sampler, until two cycles in a row change neither the live object
 // count nor the holder's length, or the budget runs out. Cycles are counted with
 // the runtime's counter, so an automatic cycle that ran in between (under a
 // tight GOMEMLIMIT, say) counts too.
 func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subj Subject, maxCycles int) (releaseResult, error) {
-	var res releaseResult
-	start := inspect.Read()
-	lens, cycles := []int{subj.Len()}, []uint64{start.Cycle}
-	prevObjects := start.HeapObjects
-	quiet := 0
-	for res.total < maxCycles {
-		if _, err := inspect.Settle(ctx, inspect.WithMaxCycles(1)); err != nil {
-			return res, err
-		}
-		res.total++
+	// The holder's length, and the cycle count when it last changed.
+	last, start := subj.Len(), inspect.Read().Cycle
+	changedAt := start
+	after := func(ctx context.Context) error {
 		if q, ok := subj.(Quiescer); ok {
 			q.Quiesce()
 		}
 		if err := s.Sync(ctx); err != nil {
-			return res, err
+			return err
 		}
-		n := subj.Len()
-		now := inspect.Read()
-		if n == lens[len(lens)-1] && now.HeapObjects == prevObjects {
-			quiet++
-		} else {
-			quiet = 0
+		if n := subj.Len(); n != last {
+			last, changedAt = n, inspect.Read().Cycle
 		}
-		lens, cycles = append(lens, n), append(cycles, now.Cycle)
-		prevObjects = now.HeapObjects
-		if quiet >= 2 {
-			res.settled = true
-			break
-		}
+		return nil
 	}
-	final := lens[len(lens)-1]
-	i := len(lens) - 1
-	for i > 0 && lens[i-1] == final {
-		i--
-	}
-	res.cycles = int(cycles[i] - cycles[0])
-	return res, nil
+	r, err := inspect.Settle(ctx,
+		inspect.WithMaxCycles(maxCycles),
+		// A cycle of a large heap and its cleanups may take seconds.
+		inspect.WithTimeout(time.Duration(maxCycles)*inspect.DefaultTimeout),
+		inspect.WithProbe(func() int { return last }),
+		inspect.WithAfterCycle(after))
+	return releaseResult{cycles: int(changedAt - start), total: r.Cycles, settled: r.Settled}, err
 }
 
 func writeProfile(name string) error {
