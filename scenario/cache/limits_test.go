@@ -1,10 +1,12 @@
 package cache_test
 
 import (
+	"context"
 	"runtime"
 	"testing"
 	"weak"
 
+	"github.com/weakscope/weakscope/inspect"
 	"github.com/weakscope/weakscope/scenario/cache"
 )
 
@@ -136,7 +138,9 @@ func TestTinyObjects(t *testing.T) {
 		if got, ok := keys.Get(k); !ok || got != "kept" {
 			t.Errorf("WeakKeys: Get of a live tiny key = %q, %v", got, ok)
 		}
-		settleTo(t, cache.Sweep, func() int { return 0 }, 0)
+		if _, err := inspect.Settle(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		t.Logf("after settling: tiny value collected %v; Len %d, %d, %d",
 			wp.Value() == nil, m.Len(), keys.Len(), set.Len())
 		for k, v := range m.All() {
