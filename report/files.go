@@ -26,14 +26,32 @@ func WriteFiles(dir string, r *Results) error {
 		name   string
 		render func(*bytes.Buffer) error
 	}
+	// Each chart is drawn once, for its file and for the page.
+	charts := make([][]byte, len(r.Scenarios))
+	for i, s := range r.Scenarios {
+		if !hasTimeline(s) {
+			continue
+		}
+		var b bytes.Buffer
+		if err := WriteChartSVG(&b, s); err != nil {
+			return fmt.Errorf("rendering %s: %w", filepath.Join(s.Name, ChartName), err)
+		}
+		charts[i] = b.Bytes()
+	}
+	chart := func(i int) ([]byte, error) {
+		if charts[i] == nil {
+			return nil, ErrNothingToDraw
+		}
+		return charts[i], nil
+	}
 	files := []file{
 		{ResultsName, func(b *bytes.Buffer) error { return r.Encode(b) }},
 		{RetentionProfileName, func(b *bytes.Buffer) error { return WriteRetentionProfile(b, r) }},
-		{HTMLName, func(b *bytes.Buffer) error { return WriteHTML(b, r) }},
+		{HTMLName, func(b *bytes.Buffer) error { return writeHTML(b, r, chart) }},
 	}
-	for _, s := range r.Scenarios {
-		if hasTimeline(s) {
-			files = append(files, file{filepath.Join(s.Name, ChartName), func(b *bytes.Buffer) error { return WriteChartSVG(b, s) }})
+	for i, s := range r.Scenarios {
+		if charts[i] != nil {
+			files = append(files, file{filepath.Join(s.Name, ChartName), func(b *bytes.Buffer) error { _, err := b.Write(charts[i]); return err }})
 		}
 	}
 	rendered := make([][]byte, len(files))

@@ -88,19 +88,13 @@ func WriteMarkdown(w io.Writer, r *Results) error {
 	first = true
 	for _, s := range r.Scenarios {
 		for _, v := range s.Variants {
-			if len(v.Retention) == 0 && v.RetentionError == "" {
-				continue
-			}
-			if first {
-				b.WriteString("\n**Why retained** (shortest path from a GC root)\n\n")
-				first = false
-			}
-			for _, p := range v.Retention {
+			for _, text := range retentionLines(v) {
+				if first {
+					b.WriteString("\n**Why retained** (shortest path from a GC root)\n\n")
+					first = false
+				}
 				// In code spans: a path is full of *, [ ] and ( ).
-				fmt.Fprintf(&b, "- `%s`: `%s`\n", variantLabel(s, v, sweep), strings.ReplaceAll(p.Path, "`", "'"))
-			}
-			if v.RetentionError != "" {
-				fmt.Fprintf(&b, "- `%s`: no retention paths: %s\n", variantLabel(s, v, sweep), mdEscape(v.RetentionError))
+				fmt.Fprintf(&b, "- `%s`: `%s`\n", variantLabel(s, v, sweep), strings.ReplaceAll(text, "`", "'"))
 			}
 		}
 	}
@@ -137,9 +131,9 @@ func alignments(n int) []tw.Align {
 
 // mdEscape makes s safe inside a Markdown table cell or list item: a "|"
 // would end the cell, and a newline the row.
-func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", "").Replace(s)
-}
+func mdEscape(s string) string { return mdEscaper.Replace(s) }
+
+var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "")
 
 func mdEscapeAll(cells []string) []string {
 	out := make([]string, len(cells))
@@ -285,9 +279,9 @@ func camel(s string) string {
 
 // benchKey keeps a name part free of the characters the benchmark format
 // gives a meaning: spaces, "/" and "=".
-func benchKey(s string) string {
-	return strings.NewReplacer(" ", "_", "/", "_", "=", "_").Replace(s)
-}
+func benchKey(s string) string { return benchKeyer.Replace(s) }
+
+var benchKeyer = strings.NewReplacer(" ", "_", "/", "_", "=", "_")
 
 func orDefault(s, env string) string {
 	switch {

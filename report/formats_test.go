@@ -275,6 +275,19 @@ func TestWriteFiles(t *testing.T) {
 	if _, err := report.ReadFile(filepath.Join(dir, report.ResultsName)); err != nil {
 		t.Error(err)
 	}
+	// The files are the same renderings WriteHTML and WriteChartSVG give.
+	var page, chart bytes.Buffer
+	if err := report.WriteHTML(&page, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteChartSVG(&chart, r.Scenarios[0]); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string][]byte{report.HTMLName: page.Bytes(), r.Scenarios[0].Name + "/chart.svg": chart.Bytes()} {
+		if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s differs from its renderer's output (%v)", name, err)
+		}
+	}
 }
 
 // Retention paths appear in every human-readable format and in the JSON,

@@ -25,7 +25,18 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
 // inlined). The page loads nothing: no scripts, stylesheets, fonts or
 // images from anywhere. The output depends only on r.
 func WriteHTML(w io.Writer, r *Results) error {
-	page, err := htmlData(r)
+	return writeHTML(w, r, func(i int) ([]byte, error) {
+		var b bytes.Buffer
+		err := WriteChartSVG(&b, r.Scenarios[i])
+		return b.Bytes(), err
+	})
+}
+
+// writeHTML is WriteHTML with the charts drawn by chart, given a scenario's
+// index, so that WriteFiles can draw each chart once for both its file and
+// the page.
+func writeHTML(w io.Writer, r *Results, chart func(i int) ([]byte, error)) error {
+	page, err := htmlData(r, chart)
 	if err != nil {
 		return err
 	}
@@ -90,7 +101,6 @@ type htmlScenario struct {
 // htmlRetention is one retention path of one variant.
 type htmlRetention struct {
 	Variant, Setting, Path string
-	Found                  bool
 }
 
 type htmlVariant struct {
@@ -102,7 +112,7 @@ type htmlVariant struct {
 	Settled bool
 }
 
-func htmlData(r *Results) (*htmlPage, error) {
+func htmlData(r *Results, chart func(i int) ([]byte, error)) (*htmlPage, error) {
 	p := &htmlPage{Title: "weakscope report", Schema: r.Schema, ToolVersion: r.ToolVersion, Sweep: sweeps(r), Started: "unknown", Failed: r.Failed()}
 	if !r.Started.IsZero() {
 		p.Started = r.Started.UTC().Format("2006-01-02 15:04:05 UTC")
@@ -185,21 +195,19 @@ func htmlData(r *Results) (*htmlPage, error) {
 				Name: v.Variant, Holder: v.Holder, Setting: v.Setting.String(), Error: v.Error,
 				Profile: v.Profile, Runs: v.Runs, Settled: v.Settled, Marks: htmlMarks(v),
 			})
-			for _, rp := range v.Retention {
-				hs.Retention = append(hs.Retention, htmlRetention{Variant: v.Variant, Setting: v.Setting.String(), Path: rp.Path, Found: rp.Found})
-			}
-			if v.RetentionError != "" {
-				hs.Retention = append(hs.Retention, htmlRetention{Variant: v.Variant, Setting: v.Setting.String(), Path: "no retention paths: " + v.RetentionError})
+		}
+		for _, v := range s.Variants {
+			for _, text := range retentionLines(v) {
+				hs.Retention = append(hs.Retention, htmlRetention{Variant: v.Variant, Setting: v.Setting.String(), Path: text})
 			}
 		}
-		var chart bytes.Buffer
-		switch err := WriteChartSVG(&chart, s); {
+		switch svg, err := chart(si); {
 		case errors.Is(err, ErrNothingToDraw):
 			hs.ChartNote = "No chart: no variant of this scenario recorded a timeline."
 		case err != nil:
 			return nil, err
 		default:
-			svg := chart.String()
+			svg := string(svg)
 			if i := strings.Index(svg, "<svg"); i > 0 {
 				svg = svg[i:] // drop the XML prolog, which has no place in HTML
 			}

@@ -169,11 +169,8 @@ func WriteRetention(w io.Writer, r *Results) error {
 	sweep := sweeps(r)
 	for _, s := range r.Scenarios {
 		for _, v := range s.Variants {
-			for _, p := range v.Retention {
-				fmt.Fprintf(&b, "  %s: %s\n", variantLabel(s, v, sweep), p.Path)
-			}
-			if v.RetentionError != "" {
-				fmt.Fprintf(&b, "  %s: no retention paths: %s\n", variantLabel(s, v, sweep), v.RetentionError)
+			for _, text := range retentionLines(v) {
+				fmt.Fprintf(&b, "  %s: %s\n", variantLabel(s, v, sweep), text)
 			}
 		}
 	}
@@ -182,6 +179,19 @@ func WriteRetention(w io.Writer, r *Results) error {
 	}
 	_, err := io.WriteString(w, "\nWhy retained (shortest path from a GC root):\n"+b.String())
 	return err
+}
+
+// retentionLines is what every format lists of a variant's retention: each
+// path, or why none could be found.
+func retentionLines(v VariantResult) []string {
+	lines := make([]string, 0, len(v.Retention)+1)
+	for _, p := range v.Retention {
+		lines = append(lines, p.Path)
+	}
+	if v.RetentionError != "" {
+		lines = append(lines, "no retention paths: "+v.RetentionError)
+	}
+	return lines
 }
 
 // WriteExpectations lists every expectation as PASS or FAIL with the numbers
