@@ -250,8 +250,10 @@ func RetentionPaths(ctx context.Context, targets []uintptr, opts ...RetentionOpt
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("inspect: retention paths: %w", err)
 	}
-	if live := Read().HeapLiveBytes; cfg.maxBytes > 0 && live > uint64(cfg.maxBytes) {
-		return nil, fmt.Errorf("inspect: retention paths: %w: %d live heap bytes, limit %d", ErrDumpTooLarge, live, cfg.maxBytes)
+	if cfg.maxBytes > 0 {
+		if live := Read().HeapLiveBytes; live > uint64(cfg.maxBytes) {
+			return nil, fmt.Errorf("inspect: retention paths: %w: %d live heap bytes, limit %d", ErrDumpTooLarge, live, cfg.maxBytes)
+		}
 	}
 	d, err := dumpHeap(ctx, cfg)
 	if err != nil {
@@ -626,9 +628,9 @@ func (g *graph) typeOf(i int) string {
 	if !g.own || !o.HasPointers || o.Size <= headerMin || o.Size >= headerMax || !static {
 		return ""
 	}
-	name := typeName(o.First)
-	if size := typeSize(o.First); size > 0 && (o.Size-uint64(p.PtrSize))/size >= 2 {
-		return "[]" + name
+	t := typeAt(o.First)
+	if size := uint64(t.Size()); size > 0 && (o.Size-uint64(p.PtrSize))/size >= 2 {
+		return "[]" + t.String()
 	}
-	return name
+	return t.String()
 }

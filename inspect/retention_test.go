@@ -414,13 +414,26 @@ func TestRetentionMaxDumpBytes(t *testing.T) {
 	if !errors.Is(err, inspect.ErrDumpTooLarge) {
 		t.Errorf("RetentionPaths with a 1 KiB limit = %v, want ErrDumpTooLarge", err)
 	}
+	// A limit of exactly the live heap passes the first check; the dump,
+	// which adds the segments, stacks and records, is then too large. The
+	// live heap only changes at the end of a cycle, hence the GC off.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	runtime.GC()
+	dir := t.TempDir()
+	_, err = inspect.RetentionPaths(context.Background(), nil, inspect.WithMaxDumpBytes(int64(inspect.Read().HeapLiveBytes)), inspect.WithTempDir(dir))
+	if !errors.Is(err, inspect.ErrDumpTooLarge) || strings.Contains(err.Error(), "live heap") {
+		t.Errorf("RetentionPaths with the live heap as the limit = %v, want the dump's size refused", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("a refused dump left %d files in its temp dir", len(left))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := inspect.RetentionPaths(ctx, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("RetentionPaths on a cancelled context = %v", err)
 	}
 	// The dump is removed afterwards.
-	dir := t.TempDir()
+	dir = t.TempDir()
 	if _, err := inspect.RetentionPaths(context.Background(), nil, inspect.WithTempDir(dir)); err != nil {
 		t.Fatal(err)
 	}

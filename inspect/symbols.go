@@ -201,21 +201,14 @@ const (
 	headerMax = 32 << 10
 )
 
-// typeName names the type of a value in this process's memory from the
-// address of its type descriptor.
+// typeAt returns the type whose descriptor is at address typ in this
+// process's memory.
 //
 // typ must be the type word of a malloc header read from this process;
 // such a word always points to a type descriptor that lives as long as the
 // program, which is what makes reading it safe.
-func typeName(typ uint64) string {
+func typeAt(typ uint64) reflect.Type {
 	var x any
 	(*[2]uintptr)(unsafe.Pointer(&x))[0] = uintptr(typ)
-	return reflect.TypeOf(x).String()
-}
-
-// typeSize is like typeName, for the type's size.
-func typeSize(typ uint64) uint64 {
-	var x any
-	(*[2]uintptr)(unsafe.Pointer(&x))[0] = uintptr(typ)
-	return uint64(reflect.TypeOf(x).Size())
+	return reflect.TypeOf(x)
 }
