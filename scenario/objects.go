@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync/atomic"
 
 	"github.com/weakscope/weakscope/report"
@@ -163,19 +164,8 @@ func all(checks ...func(Measured, Params) (bool, string)) func(Measured, Params)
 			pass = pass && ok
 			details = append(details, d)
 		}
-		return pass, joinDetails(details)
+		return pass, strings.Join(details, "; ")
 	}
-}
-
-func joinDetails(ds []string) string {
-	out := ""
-	for i, d := range ds {
-		if i > 0 {
-			out += "; "
-		}
-		out += d
-	}
-	return out
 }
 
 func num(x float64) string {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -89,22 +90,18 @@ func (f checkFlags) validate(args []string) (checkOptions, error) {
 	if opts.run.Repeat, err = parseCount("--count", f.count, maxRepeat); err != nil {
 		return opts, err
 	}
-	tol, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(f.tolerance), "%"), 64)
-	if err != nil || tol < 0 || tol > 1000 {
-		return opts, usagef("--tolerance: want a percentage from 0 to 1000, got %q", f.tolerance)
+	if opts.compare.Tolerance, err = parsePercent("--tolerance", f.tolerance, 1000); err != nil {
+		return opts, err
 	}
-	opts.compare.Tolerance = tol / 100
-	stol, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(f.statTolerance), "%"), 64)
-	if err != nil || stol < 0 || stol > 10000 {
-		return opts, usagef("--stat-tolerance: want a percentage from 0 to 10000, got %q", f.statTolerance)
+	if opts.compare.StatTolerance, err = parsePercent("--stat-tolerance", f.statTolerance, 10000); err != nil {
+		return opts, err
 	}
-	opts.compare.StatTolerance = stol / 100
 	if opts.progress, err = parseProgress(f.progress); err != nil {
 		return opts, err
 	}
-	for flag, path := range map[string]string{"--summary": f.summary, "--junit": f.junit} {
-		if path != "" {
-			if err := checkParentDir(flag, path); err != nil {
+	for _, out := range []struct{ flag, path string }{{"--summary", f.summary}, {"--junit", f.junit}} {
+		if out.path != "" {
+			if err := checkParentDir(out.flag, out.path); err != nil {
 				return opts, err
 			}
 		}
@@ -112,26 +109,26 @@ func (f checkFlags) validate(args []string) (checkOptions, error) {
 	return opts, nil
 }
 
+// parsePercent reads a percentage from 0 to most, with or without "%", as
+// a fraction.
+func parsePercent(flag, s string, most float64) (float64, error) {
+	x, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || x < 0 || x > most {
+		return 0, usagef("%s: want a percentage from 0 to %g, got %q", flag, most, s)
+	}
+	return x / 100, nil
+}
+
 // checkParentDir accepts a file path whose directory exists.
 func checkParentDir(flag, path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return usagef("%s: %s is a directory", flag, path)
 	}
-	dir := dirOf(path)
+	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return usagef("%s: directory %s does not exist", flag, dir)
 	}
 	return nil
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		if i == 0 {
-			return "/"
-		}
-		return path[:i]
-	}
-	return "."
 }
 
 func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) error {

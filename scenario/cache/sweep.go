@@ -43,8 +43,8 @@ func untrackable[T any]() bool {
 // each one would trigger the sweep that keeps c through the next, and c
 // would outlive its container for as long as that goes on. Stopping as soon
 // as the container is gone, rather than when c is, breaks that chain.
-func sweepEachCycle[C any](c weak.Pointer[C], sweep func(*C) bool) (stop func()) {
-	return inspect.OnCycle(func(uint64) bool {
+func sweepEachCycle[C any](c weak.Pointer[C], sweep func(*C) bool) {
+	inspect.OnCycle(func(uint64) bool {
 		p := c.Value()
 		return p != nil && sweep(p)
 	})

@@ -56,10 +56,9 @@ type wkCore[K any, V any] struct {
 	stats  counters
 	self   weak.Pointer[wkCore[K, V]]
 	reap   func(wkReapArg[K, V]) // reapKey, instantiated once
-	track  bool
-	sweep  bool
-	closed atomic.Bool // the WeakKeys or WeakSet is gone
-	passes sweepPasses // the Sweep strategy's passes
+	sweep  bool                  // the Sweep strategy; otherwise one cleanup per entry
+	closed atomic.Bool           // the WeakKeys or WeakSet is gone
+	passes sweepPasses           // the Sweep strategy's passes
 }
 
 type wkEntry[V any] struct {
@@ -95,7 +94,6 @@ func newWKCore[K any, V any, O any](owner *O, opts []Option) *wkCore[K, V] {
 	runtime.AddCleanup(owner, closeKeys[K, V], c)
 	switch cfg.strategy {
 	case Cleanup:
-		c.track = true
 		c.reap = reapKey[K, V]
 	case Sweep:
 		c.sweep = true
@@ -162,7 +160,7 @@ func (c *wkCore[K, V]) put(k *K, v V) {
 		return
 	}
 	var cl runtime.Cleanup
-	if c.track {
+	if !c.sweep {
 		// Only a key's first insert registers a cleanup, so it is done
 		// under the lock rather than registered and then found redundant.
 		cl = runtime.AddCleanup(k, c.reap, wkReapArg[K, V]{c: c.self, k: wp})

@@ -51,8 +51,7 @@ type wvCore[K comparable, V any] struct {
 	// AddCleanup builds a closure, and building it per insert would cost an
 	// allocation each time.
 	reap  func(wvReapArg[K, V])
-	track bool // one cleanup per entry (the Cleanup strategy)
-	sweep bool // the Sweep strategy
+	sweep bool // the Sweep strategy; otherwise one cleanup per entry
 	// closed is set once the WeakValues is gone; the sweeper then stops.
 	closed atomic.Bool
 	passes sweepPasses // the Sweep strategy's passes
@@ -88,7 +87,6 @@ func NewWeakValues[K comparable, V any](opts ...Option) *WeakValues[K, V] {
 	runtime.AddCleanup(w, closeValues[K, V], c)
 	switch cfg.strategy {
 	case Cleanup:
-		c.track = true
 		c.reap = reapValue[K, V]
 	case Sweep:
 		c.sweep = true
@@ -110,7 +108,7 @@ func (w *WeakValues[K, V]) Put(k K, v *V) {
 	c.stats.puts.Add(1)
 	wp := weak.Make(v)
 	var cl runtime.Cleanup
-	if c.track {
+	if !c.sweep {
 		// Registered before taking the lock: the runtime's own locking
 		// need not lengthen ours, and v is alive until the KeepAlive
 		// below, so the cleanup cannot run before the entry exists.
@@ -190,7 +188,7 @@ func (w *WeakValues[K, V]) LoadOrStore(k K, v *V) (actual *V, loaded bool) {
 		c.stats.puts.Add(1)
 		wp := weak.Make(v)
 		var cl runtime.Cleanup
-		if c.track {
+		if !c.sweep {
 			cl = runtime.AddCleanup(v, c.reap, wvReapArg[K, V]{c: c.self, key: k, wp: wp})
 		}
 		c.m[k] = wvEntry[V]{wp: wp, cl: cl}
