@@ -3,8 +3,6 @@ package cache
 import (
 	"iter"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"weak"
 )
 
@@ -50,21 +48,17 @@ type WeakKeys[K any, V any] struct {
 // wkCore is everything a WeakKeys or a WeakSet owns; it is separate from
 // them for the same reasons as wvCore.
 type wkCore[K any, V any] struct {
-	mu     sync.RWMutex
-	m      map[weak.Pointer[K]]wkEntry[V]
-	writes uint // inserts, for the Sweep strategy's scans; guarded by mu
-	stats  counters
-	self   weak.Pointer[wkCore[K, V]]
-	reap   func(wkReapArg[K, V]) // reapKey, instantiated once
-	sweep  bool                  // the Sweep strategy; otherwise one cleanup per entry
-	closed atomic.Bool           // the WeakKeys or WeakSet is gone
-	passes sweepPasses           // the Sweep strategy's passes
+	table[weak.Pointer[K], wkEntry[V]]
+	self weak.Pointer[wkCore[K, V]]
+	reap func(wkReapArg[K, V]) // reapKey, instantiated once
 }
 
 type wkEntry[V any] struct {
 	val V
 	cl  runtime.Cleanup // zero under Sweep
 }
+
+func (e wkEntry[V]) stopCleanup() { e.cl.Stop() }
 
 // wkReapArg identifies an entry for the cleanup attached to its key. It
 // holds only weak pointers, so it keeps neither the key nor the container
@@ -89,7 +83,8 @@ func newWKCore[K any, V any, O any](owner *O, opts []Option) *wkCore[K, V] {
 	if untrackable[K]() {
 		cfg.strategy = Sweep
 	}
-	c := &wkCore[K, V]{m: make(map[weak.Pointer[K]]wkEntry[V])}
+	c := &wkCore[K, V]{}
+	c.init(deadKey[K, V])
 	c.self = weak.Make(c)
 	runtime.AddCleanup(owner, closeKeys[K, V], c)
 	switch cfg.strategy {
@@ -205,12 +200,6 @@ func (c *wkCore[K, V]) remove(k *K) bool {
 	return ok
 }
 
-func (c *wkCore[K, V]) len() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.m)
-}
-
 type wkItem[K any, V any] struct {
 	k weak.Pointer[K]
 	v V
@@ -247,48 +236,6 @@ func reapKey[K any, V any](a wkReapArg[K, V]) {
 // Cleanup it stops the cleanups still attached to live keys, which would
 // otherwise stay registered, holding their argument, for as long as the
 // keys live; under Sweep it stops the sweeper (see sweepEachCycle).
-func closeKeys[K any, V any](c *wkCore[K, V]) {
-	c.closed.Store(true)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, e := range c.m {
-		e.cl.Stop()
-	}
-	clear(c.m)
-}
-
-// sweepAll: see wvCore.sweepAll.
-func (c *wkCore[K, V]) sweepAll() bool {
-	if c.closed.Load() {
-		return false
-	}
-	c.passes.pass(c.sweepOnce)
-	return true
-}
-
-// sweepOnce deletes every dead entry.
-func (c *wkCore[K, V]) sweepOnce() {
-	if n := sweepMap(&c.mu, c.m, deadKey[K, V]); n > 0 {
-		c.stats.reclaimed.Add(n)
-	}
-}
-
-// awaitSweep: see WeakValues.AwaitSweep.
-func (c *wkCore[K, V]) awaitSweep() {
-	if c.sweep && !c.closed.Load() {
-		c.passes.await(c.sweepOnce)
-	}
-}
-
-// scanOnWrite: see wvCore.scanOnWrite.
-func (c *wkCore[K, V]) scanOnWrite() {
-	c.writes++
-	if c.writes%scanEvery != 0 {
-		return
-	}
-	if n := scanSome(c.m, scanBatch, deadKey[K, V]); n > 0 {
-		c.stats.reclaimed.Add(n)
-	}
-}
+func closeKeys[K any, V any](c *wkCore[K, V]) { c.close() }
 
 func deadKey[K any, V any](k weak.Pointer[K], _ wkEntry[V]) bool { return k.Value() == nil }

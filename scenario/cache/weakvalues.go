@@ -3,8 +3,6 @@ package cache
 import (
 	"iter"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"weak"
 )
 
@@ -38,23 +36,14 @@ type WeakValues[K comparable, V any] struct {
 // a sweep is using the core, and so that the WeakValues' own cleanup can
 // then close the core: stop its per-entry cleanups and its sweeper.
 type wvCore[K comparable, V any] struct {
-	mu sync.RWMutex
-	m  map[K]wvEntry[V]
-	// writes counts the inserts, for the Sweep strategy's scans; guarded
-	// by mu.
-	writes uint
-	stats  counters
+	table[K, wvEntry[V]]
 	// self is what per-entry cleanups and the sweeper hold, so that
 	// neither keeps the core alive.
 	self weak.Pointer[wvCore[K, V]]
 	// reap is reapValue instantiated once: passing a generic function to
 	// AddCleanup builds a closure, and building it per insert would cost an
 	// allocation each time.
-	reap  func(wvReapArg[K, V])
-	sweep bool // the Sweep strategy; otherwise one cleanup per entry
-	// closed is set once the WeakValues is gone; the sweeper then stops.
-	closed atomic.Bool
-	passes sweepPasses // the Sweep strategy's passes
+	reap func(wvReapArg[K, V])
 }
 
 type wvEntry[V any] struct {
@@ -64,6 +53,8 @@ type wvEntry[V any] struct {
 	// registrations. Zero under Sweep, where stopping it does nothing.
 	cl runtime.Cleanup
 }
+
+func (e wvEntry[V]) stopCleanup() { e.cl.Stop() }
 
 // wvReapArg identifies one entry for its cleanup. It holds the core and the
 // value only weakly; the key is released by closeValues if the container
@@ -81,7 +72,8 @@ func NewWeakValues[K comparable, V any](opts ...Option) *WeakValues[K, V] {
 	if untrackable[V]() {
 		cfg.strategy = Sweep
 	}
-	c := &wvCore[K, V]{m: make(map[K]wvEntry[V])}
+	c := &wvCore[K, V]{}
+	c.init(deadValue[K, V])
 	c.self = weak.Make(c)
 	w := &WeakValues[K, V]{c: c}
 	runtime.AddCleanup(w, closeValues[K, V], c)
@@ -258,12 +250,7 @@ func (w *WeakValues[K, V]) AwaitSweep() { w.c.awaitSweep() }
 // Len returns the number of entries. Under [Cleanup] it may briefly count
 // an entry whose value was collected but whose cleanup has not run yet;
 // under [Sweep] it counts such entries until the next sweep.
-func (w *WeakValues[K, V]) Len() int {
-	c := w.c
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return len(c.m)
-}
+func (w *WeakValues[K, V]) Len() int { return w.c.len() }
 
 // Stats returns the container's counters.
 func (w *WeakValues[K, V]) Stats() Stats { return w.c.stats.snapshot() }
@@ -295,50 +282,6 @@ func reapValue[K comparable, V any](a wvReapArg[K, V]) {
 // the value lives, so the keys of a dropped container would otherwise live
 // as long as its values; stopping them releases the keys at the next
 // cycle. Under Sweep, it stops the sweeper (see sweepEachCycle).
-func closeValues[K comparable, V any](c *wvCore[K, V]) {
-	c.closed.Store(true)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, e := range c.m {
-		e.cl.Stop()
-	}
-	clear(c.m)
-}
-
-// sweepAll is the Sweep strategy's pass after a GC cycle. It reports
-// whether the container is still in use.
-func (c *wvCore[K, V]) sweepAll() bool {
-	if c.closed.Load() {
-		return false
-	}
-	c.passes.pass(c.sweepOnce)
-	return true
-}
-
-// sweepOnce deletes every dead entry.
-func (c *wvCore[K, V]) sweepOnce() {
-	if n := sweepMap(&c.mu, c.m, deadValue[K, V]); n > 0 {
-		c.stats.reclaimed.Add(n)
-	}
-}
-
-// awaitSweep: see WeakValues.AwaitSweep.
-func (c *wvCore[K, V]) awaitSweep() {
-	if c.sweep && !c.closed.Load() {
-		c.passes.await(c.sweepOnce)
-	}
-}
-
-// scanOnWrite is the Sweep strategy's share of work for one insert. c.mu is
-// held for writing.
-func (c *wvCore[K, V]) scanOnWrite() {
-	c.writes++
-	if c.writes%scanEvery != 0 {
-		return
-	}
-	if n := scanSome(c.m, scanBatch, deadValue[K, V]); n > 0 {
-		c.stats.reclaimed.Add(n)
-	}
-}
+func closeValues[K comparable, V any](c *wvCore[K, V]) { c.close() }
 
 func deadValue[K comparable, V any](_ K, e wvEntry[V]) bool { return e.wp.Value() == nil }
