@@ -5,8 +5,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-
-	"golang.org/x/perf/benchmath"
 )
 
 // Verdict is the outcome of comparing one metric with its baseline.
@@ -237,16 +235,14 @@ func compareExact(mc *MetricComparison, opts CompareOptions) {
 // floor.
 func compareStatistical(mc *MetricComparison, base, now VariantResult, opts CompareOptions) {
 	bs, ns := samplesOf(base, mc.Metric), samplesOf(now, mc.Metric)
-	thresholds := benchmath.DefaultThresholds
-	thresholds.CompareAlpha = opts.Alpha
-	cmp := benchmath.AssumeNothing.Compare(benchmath.NewSample(bs, &thresholds), benchmath.NewSample(ns, &thresholds))
+	p := mannWhitneyP(bs, ns)
 	// The tolerance is a ratio both ways: with 100%, twice as slow is a
 	// regression and twice as fast an improvement.
 	b := math.Abs(mc.Baseline)
 	up := math.Max(opts.StatTolerance*b, opts.Floors[mc.Metric])
 	down := math.Max(b-b/(1+opts.StatTolerance), opts.Floors[mc.Metric])
-	mc.Detail = fmt.Sprintf("p=%.3f n=%d+%d, limit +%s/−%s", cmp.P, cmp.N1, cmp.N2, formatValue(mc.Metric, up), formatValue(mc.Metric, down))
-	significant := cmp.P < opts.Alpha
+	mc.Detail = fmt.Sprintf("p=%.3f n=%d+%d, limit +%s/−%s", p, len(bs), len(ns), FormatMetric(mc.Metric, up), FormatMetric(mc.Metric, down))
+	significant := p < opts.Alpha
 	diff := mc.Now - mc.Baseline
 	switch {
 	case significant && diff > up:

@@ -1,7 +1,11 @@
-// Package report holds weakscope's result model — one versioned document per
-// run, written as results.json — and renders it: tables, result files and
-// profiles are all views of the same [Results]. It never runs a scenario,
-// so a saved run can be rendered again without running anything.
+// Package report holds weakscope's result model: one versioned document
+// per run, written as results.json, and the comparison of a run with a
+// baseline that "weakscope check" and scenariotest judge by. It uses the
+// standard library only, so that the scenario framework, which fills it in,
+// stays light to import; the tables, files, charts and profiles that show a
+// run are in package [github.com/weakscope/weakscope/report/render]. It never
+// runs a scenario, so a saved run can be read and judged again without
+// running anything.
 package report
 
 import (
@@ -83,6 +87,15 @@ type Params struct {
 	Keep float64 `json:"keep"`
 	// Extra holds scenario-specific parameters, such as a cache capacity.
 	Extra map[string]float64 `json:"extra,omitempty"`
+}
+
+// ExtraOr returns the scenario-specific parameter name, or def when it is
+// not set.
+func (p Params) ExtraOr(name string, def float64) float64 {
+	if v, ok := p.Extra[name]; ok {
+		return v
+	}
+	return def
 }
 
 // ScenarioResult is one scenario's measured variants and its expectations.

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var byteUnits = []struct {
@@ -51,4 +52,69 @@ func ParseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("size %q is not a whole number of bytes", s)
 	}
 	return int64(v), nil
+}
+
+// FormatBytes formats a byte count in IEC units: "512 B", "4.0 KiB",
+// "10.2 MiB". Negative counts (less retained than at the baseline) keep
+// their sign.
+func FormatBytes(x float64) string {
+	sign := ""
+	if x < 0 {
+		sign, x = "-", -x
+	}
+	const unit = 1024
+	if x < unit {
+		return sign + strconv.FormatFloat(math.Round(x), 'f', -1, 64) + " B"
+	}
+	units := []string{"KiB", "MiB", "GiB", "TiB"}
+	i := -1
+	for x >= unit && i < len(units)-1 {
+		x /= unit
+		i++
+	}
+	return fmt.Sprintf("%s%.1f %s", sign, x, units[i])
+}
+
+func formatCount(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return strconv.FormatInt(int64(x), 10)
+	}
+	return strconv.FormatFloat(x, 'f', 2, 64)
+}
+
+func formatNS(x float64) string {
+	d := time.Duration(x)
+	switch {
+	case d >= time.Second:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	case d >= 10*time.Microsecond:
+		return d.Round(time.Microsecond).String()
+	default:
+		return d.Round(10 * time.Nanosecond).String()
+	}
+}
+
+func formatMetric(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return strconv.FormatInt(int64(x), 10)
+	}
+	return strconv.FormatFloat(x, 'g', 4, 64)
+}
+
+// FormatMetric formats a value of the named metric in its unit, as every
+// view shows it: bytes in IEC units for the byte metrics, durations for
+// nanosecond metrics (names ending in _ns), whole counts as integers, and
+// anything else with four significant digits.
+func FormatMetric(metric string, x float64) string {
+	switch {
+	case metric == RetainedBytes || metric == PeakHeapBytes:
+		return FormatBytes(x)
+	case metric == RetainedObjects || metric == Entries || metric == CyclesToRelease || metric == CleanupsRun:
+		return formatCount(x)
+	case strings.HasSuffix(metric, "_ns"):
+		return formatNS(x)
+	}
+	return formatMetric(x)
 }

@@ -44,14 +44,20 @@ type Options struct {
 	Settings []report.Setting
 	// Isolate says where variants run.
 	Isolate Isolation
-	// ProfileDir, when set, receives one heap profile per variant as
-	// <scenario>/<variant>[-<setting>].heap.pb.gz; paths in the result are
-	// relative to it.
+	// ProfileDir, when set, receives two runtime heap profiles per
+	// variant: <scenario>/<variant>[-<setting>].heap.pb.gz at the
+	// measurement point, and the one at the baseline reading beside it
+	// (see [BaselineProfile]). Everything the process held before the
+	// variant began — its start-up, the program's own packages — is in
+	// both, so "go tool pprof -diff_base BASELINE PROFILE" shows only what
+	// the variant allocated and still holds; weakscope's command line
+	// replaces each pair with that difference. Paths in the result are
+	// relative to ProfileDir.
 	ProfileDir string
 	// Worker is the command line that starts a worker process for
-	// IsolateProcess: the program and its arguments. The worker must call
-	// [ServeWorker]. Nil means this executable with the argument
-	// "__worker", which cmd/weakscope handles.
+	// IsolateProcess: the program and its arguments. That program must
+	// call [HandleWorker] and register the same scenarios. Nil means this
+	// executable, which must have called HandleWorker.
 	Worker []string
 	// WorkerEnv is added to the worker's environment.
 	WorkerEnv []string
@@ -76,11 +82,23 @@ func DefaultOptions() Options {
 }
 
 // Run measures every variant of sc under every setting and checks the
-// expectations. A variant that cannot be measured (its worker crashed or
+// expectations. With IsolateProcess (the default) each variant runs in a
+// child process that finds sc by its name, so sc must be registered and
+// the program must serve workers (see [HandleWorker]). A variant that cannot be measured (its worker crashed or
 // timed out) gets a result with Error set, and the run goes on; the error
 // returned is for problems that stop the whole run, such as ctx being done.
 func Run(ctx context.Context, sc *Scenario, opts Options) (report.ScenarioResult, error) {
 	opts = withDefaults(opts)
+	if opts.Isolate == IsolateProcess && len(opts.Worker) == 0 {
+		if err := canStartWorker(); err != nil {
+			return report.ScenarioResult{Name: sc.Name}, err
+		}
+	}
+	if opts.Isolate == IsolateProcess {
+		if reg, _ := Lookup(sc.Name); reg == nil || !slices.Equal(reg.VariantNames(), sc.VariantNames()) {
+			return report.ScenarioResult{Name: sc.Name}, fmt.Errorf("scenario %q is not registered: a worker process finds its scenario by name, so register it with scenario.Register from init, or run it with Options.Isolate = scenario.IsolateNone", sc.Name)
+		}
+	}
 	p := sc.Params(opts.Params)
 	res := report.ScenarioResult{
 		Name: sc.Name, Description: sc.Description, Explanation: sc.Explanation, Params: p,
@@ -365,8 +383,8 @@ const timelineCapacity = 64
 // measureVariant runs the protocol for variant v of j's scenario.
 func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult, error) {
 	subj := v.New(j.Params)
-	if w, ok := subj.(interface{ watchReleased() }); ok && j.Why {
-		w.watchReleased()
+	if w, ok := subj.(Witnesser); ok && j.Why {
+		w.WatchReleased()
 	}
 	probe := inspect.WithProbe(subj.Len)
 	s := inspect.NewSampler(probe, inspect.WithCapacity(timelineCapacity))
@@ -377,6 +395,15 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	}
 	base := s.Mark("baseline")
 	baseSentinels := s.SentinelCleanups()
+	if j.Profile != "" {
+		// What the runtime's profile holds now is the process's own, not
+		// the variant's: the baseline of the difference (see ProfileDir).
+		// Writing it leaves garbage only, which the next settle collects
+		// before anything is read.
+		if err := writeProfile(BaselineProfile(j.Profile)); err != nil {
+			return report.VariantResult{}, err
+		}
+	}
 
 	s.Mark("populate")
 	wall, cpu := timed(subj.Populate)
@@ -482,6 +509,13 @@ func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subj Subject, m
 		inspect.WithProbe(func() int { return last }),
 		inspect.WithAfterCycle(after))
 	return releaseResult{cycles: int(changedAt - start), total: r.Cycles, settled: r.Settled}, err
+}
+
+// BaselineProfile is where a variant's heap profile at the baseline reading
+// is written, for the profile written to path: the same name with
+// ".baseline" before ".heap.pb.gz".
+func BaselineProfile(path string) string {
+	return strings.TrimSuffix(path, ".heap.pb.gz") + ".baseline.heap.pb.gz"
 }
 
 func writeProfile(name string) error {

@@ -15,6 +15,7 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -95,7 +96,7 @@ type Expectation struct {
 	Text string
 	// Check decides it from the metrics of each variant (by variant name)
 	// and the parameters, and says which numbers decided it.
-	Check func(m Measured, p Params) (pass bool, detail string)
+	Check Check
 }
 
 // Measured holds each variant's metrics, by variant name then metric name.
@@ -151,60 +152,141 @@ func (s *Scenario) VariantNames() []string {
 	return names
 }
 
-var catalogue []*Scenario
+var registry []*Scenario
 
-// register adds a scenario to the catalogue; the catalogue's files call it
-// from init, in catalogue order.
-func register(s *Scenario) {
-	if _, err := Lookup(s.Name); err == nil {
-		panic("scenario: " + s.Name + " registered twice")
+// Register adds a scenario to the ones this program can run. Call it from
+// an init function, as the built-in catalogue
+// (github.com/weakscope/weakscope/scenario/catalogue) and a user's harness
+// do; scenarios are listed and run in the order they were registered.
+//
+// Register panics, with a message that names the scenario, when its name is
+// empty, contains a space or a slash, or is already registered, when it has
+// no variants, or when a variant has no name, a duplicate name or no New
+// function: each is a mistake in the program, found when it starts.
+func Register(s *Scenario) {
+	if err := s.validate(); err != nil {
+		panic("scenario.Register: " + err.Error())
 	}
-	catalogue = append(catalogue, s)
+	if _, err := Lookup(s.Name); err == nil {
+		panic(fmt.Sprintf("scenario.Register: scenario %q registered twice", s.Name))
+	}
+	registry = append(registry, s)
 }
 
-// All returns the catalogue in its canonical order.
+// validate reports the first mistake in s's declaration.
+func (s *Scenario) validate() error {
+	if s == nil {
+		return errors.New("nil scenario")
+	}
+	if s.Name == "" || strings.ContainsAny(s.Name, " \t\n/") {
+		return fmt.Errorf("scenario name %q: want a non-empty name without spaces or slashes", s.Name)
+	}
+	if len(s.Variants) == 0 {
+		return fmt.Errorf("scenario %q has no variants", s.Name)
+	}
+	seen := map[string]bool{}
+	for i, v := range s.Variants {
+		switch {
+		case v.Name == "" || strings.ContainsAny(v.Name, " \t\n/"):
+			return fmt.Errorf("scenario %q: variant %d has name %q: want a non-empty name without spaces or slashes", s.Name, i, v.Name)
+		case seen[v.Name]:
+			return fmt.Errorf("scenario %q: variant %q declared twice", s.Name, v.Name)
+		case v.New == nil:
+			return fmt.Errorf("scenario %q: variant %q has no New function", s.Name, v.Name)
+		}
+		seen[v.Name] = true
+	}
+	for i, e := range s.Expectations {
+		if e.Check == nil {
+			return fmt.Errorf("scenario %q: expectation %d (%q) has no Check", s.Name, i, e.Text)
+		}
+	}
+	return nil
+}
+
+// All returns the registered scenarios in registration order.
 func All() []*Scenario {
-	order := catalogueOrder
-	out := slices.Clone(catalogue)
-	slices.SortStableFunc(out, func(a, b *Scenario) int {
-		return slices.Index(order, a.Name) - slices.Index(order, b.Name)
-	})
-	return out
+	return slices.Clone(registry)
 }
 
-// Names lists the catalogue's scenario names in order.
+// Names lists the registered scenarios' names in registration order.
 func Names() []string {
-	var names []string
-	for _, s := range All() {
-		names = append(names, s.Name)
+	names := make([]string, len(registry))
+	for i, s := range registry {
+		names[i] = s.Name
 	}
 	return names
 }
 
-// UnknownError is returned by Lookup for a name not in the catalogue.
+// UnknownError is returned by Lookup for a name that is not registered.
 type UnknownError struct {
+	// Name is the name asked for.
 	Name string
+	// Valid lists the registered names, in registration order.
+	Valid []string
+	// Suggestion is the registered name closest to Name, when one is
+	// close enough to be a likely typo, or "".
+	Suggestion string
 }
 
 func (e *UnknownError) Error() string {
-	return fmt.Sprintf("unknown scenario %q (valid: %s)", e.Name, strings.Join(Names(), ", "))
+	msg := fmt.Sprintf("unknown scenario %q", e.Name)
+	if e.Suggestion != "" {
+		msg += fmt.Sprintf("; did you mean %q?", e.Suggestion)
+	}
+	if len(e.Valid) == 0 {
+		return msg + " (this program registers no scenarios: import github.com/weakscope/weakscope/scenario/catalogue or call scenario.Register)"
+	}
+	return msg + " (valid: " + strings.Join(e.Valid, ", ") + ")"
 }
 
-// Lookup returns the scenario with the given name, or an *UnknownError that
-// lists the valid names.
+// Lookup returns the registered scenario with the given name, or an
+// *UnknownError that lists the valid names and suggests the closest.
 func Lookup(name string) (*Scenario, error) {
-	for _, s := range catalogue {
+	for _, s := range registry {
 		if s.Name == name {
 			return s, nil
 		}
 	}
-	return nil, &UnknownError{Name: name}
+	return nil, &UnknownError{Name: name, Valid: Names(), Suggestion: closest(name, Names())}
 }
 
-// catalogueOrder is the order in which scenarios are listed and run: the
-// textbook cases first, then the Go-specific lessons.
-var catalogueOrder = []string{
-	"report-cache", "weak-ref", "dataset-cache", "listener-registry",
-	"tiny-objects", "finalizer-cycle", "weak-keys", "intern", "churn",
-	"capture-leak", "map-strategy",
+// closest returns the name nearest to s in edit distance, if it is within
+// a third of s's length (at least 1, at most 3 edits), or "".
+func closest(s string, names []string) string {
+	best, bestD := "", max(1, min(3, len(s)/3))+1
+	for _, n := range names {
+		if d := editDistance(s, n); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, counting an
+// exchange of two neighbouring letters ("cahce") as one edit.
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	// d[i][j] is the distance between x[:i] and y[:j].
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }

@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 	"weak"
 
 	"github.com/weakscope/weakscope/inspect"
 	"github.com/weakscope/weakscope/report"
 )
-
-// maxWitnesses is how many of its released objects a variant follows, so
-// that the runner can show what still holds them.
-const maxWitnesses = 3
 
 // Witness is an object a subject released, held weakly, so that the runner
 // can ask after the final settle whether it is still alive and, if it is,
@@ -26,6 +23,15 @@ type Witness struct {
 	// about where the object lives, such as a block it shares.
 	Note  string
 	value func() any // the object, or nil once it has been collected
+}
+
+// Value returns the watched object (a pointer, as given to [Watch]), or nil
+// once it has been collected or for a Witness not made by Watch.
+func (w Witness) Value() any {
+	if w.value == nil {
+		return nil
+	}
+	return w.value()
 }
 
 // addr is the object's address, or 0 once it has been collected (or for a
@@ -56,10 +62,21 @@ func Watch[T any](p *T) Witness {
 }
 
 // Witnesser is implemented by subjects that watch a few of the objects
-// they release (up to three), for retention paths.
+// they release, so that a run can say what still keeps them alive (see
+// [Options.Why]). Embed a [WitnessList] to implement it.
 type Witnesser interface {
+	// WatchReleased is called before Populate, and only in runs that look
+	// for retention paths: a witness is a weak pointer and a closure, a
+	// few heap objects that a run which does not look would count as
+	// retained.
+	WatchReleased()
+	// Witnesses returns the objects watched, at most [MaxWitnesses].
 	Witnesses() []Witness
 }
+
+// MaxWitnesses is how many released objects a variant's retention paths
+// follow; a WitnessList takes no more.
+const MaxWitnesses = 3
 
 // Labeler is implemented by subjects that can name objects which their
 // witnesses' retention paths pass through: a heap dump records the types
@@ -69,14 +86,21 @@ type Labeler interface {
 	Labels() map[uintptr]string
 }
 
-// typeName is x's type without this module's path, which every type of
-// the catalogue would otherwise repeat.
+// typeName is x's type as Go code names it, package paths cut to their last
+// element: %T writes the type arguments of a generic type with their full
+// import paths.
 func typeName(x any) string {
-	return strings.ReplaceAll(fmt.Sprintf("%T", x), "github.com/weakscope/weakscope/", "")
+	return pkgPath.ReplaceAllString(fmt.Sprintf("%T", x), "")
 }
 
-// labelOf labels the object the pointer x holds, if it is one.
-func labelOf(l map[uintptr]string, x any) map[uintptr]string {
+// pkgPath matches the leading elements of an import path before a
+// package-qualified name, such as "github.com/weakscope/weakscope/scenario/".
+var pkgPath = regexp.MustCompile(`[\w.~-]+(/[\w.~-]+)*/`)
+
+// Label adds to l the type of the object the pointer x points to, keyed by
+// its address, for a [Labeler]; anything but a non-nil pointer adds
+// nothing. It returns l.
+func Label(l map[uintptr]string, x any) map[uintptr]string {
 	if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && !v.IsNil() {
 		l[v.Pointer()] = typeName(x)
 	}
@@ -89,36 +113,39 @@ func subjectLabels(subj Subject) map[uintptr]string {
 	if lb, ok := subj.(Labeler); ok {
 		l = lb.Labels()
 	}
-	return labelOf(l, subj)
+	return Label(l, subj)
 }
 
-// witnesses collects a subject's witnesses. It watches nothing until the
-// runner asks (only runs that look for retention paths do): a witness is a
-// weak pointer and a closure, a few heap objects that would otherwise count
-// as retained.
-type witnesses struct {
+// WitnessList implements [Witnesser] for the subject that embeds it: it
+// watches nothing until the runner calls WatchReleased, then takes up to
+// [MaxWitnesses] witnesses. The zero value is ready to use. A subject
+// calls Add for the objects it releases:
+//
+//	if s.witnesses.Wants() {
+//		s.witnesses.Add(scenario.Watch(obj))
+//	}
+type WitnessList struct {
 	on   bool
 	list []Witness
 }
 
-// watchReleased is called by the runner, before Populate, when it will
-// look for retention paths.
-func (w *witnesses) watchReleased() { w.on = true }
+// WatchReleased turns watching on; the runner calls it.
+func (l *WitnessList) WatchReleased() { l.on = true }
 
-// Witnesses returns the objects watched so far.
-func (w *witnesses) Witnesses() []Witness { return w.list }
+// Wants reports whether Add would take another witness: watching is on and
+// the list is not full. Checking it first saves making a witness that
+// would be thrown away.
+func (l *WitnessList) Wants() bool { return l.on && len(l.list) < MaxWitnesses }
 
-// watch adds a witness for p unless there are enough.
-func watch[T any](w *witnesses, p *T) { watchNoted(w, p, "") }
-
-// watchNoted is watch with a note for the path.
-func watchNoted[T any](w *witnesses, p *T, note string) {
-	if w.on && p != nil && len(w.list) < maxWitnesses {
-		x := Watch(p)
-		x.Note = note
-		w.list = append(w.list, x)
+// Add adds a witness if the list wants one.
+func (l *WitnessList) Add(w Witness) {
+	if l.Wants() {
+		l.list = append(l.list, w)
 	}
 }
+
+// Witnesses returns the witnesses added so far.
+func (l *WitnessList) Witnesses() []Witness { return l.list }
 
 // retention finds the retention paths of subj's witnesses that are still
 // alive, in one heap dump of this process. It returns nothing when the

@@ -12,14 +12,78 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/weakscope/weakscope/report"
 )
 
-// WorkerArg is the hidden argument with which cmd/weakscope starts a worker.
+// WorkerArg is the hidden argument with which Run starts a worker: a
+// command line that serves one (such as package cli's) accepts it as a
+// command of its own.
 const WorkerArg = "__worker"
 
-// ServeWorker is the body of a worker process: it reads one job as JSON from
+// workerEnv marks a process that Run started as a worker; its value is the
+// version of the protocol between the two.
+const workerEnvVar = "WEAKSCOPE_WORKER"
+
+// servesWorkers is set by HandleWorker: this program can be started as a
+// worker, so Run may use IsolateProcess with the default worker command.
+var servesWorkers atomic.Bool
+
+// HandleWorker makes this program able to run its scenarios' variants in
+// child processes, the default isolation. Call it at the very start of
+// main, before anything else happens (package cli's Main and Run do, and
+// scenariotest.Main does in a test binary's TestMain).
+//
+// In a process that [Run] started as a worker, HandleWorker reads the job,
+// runs the one variant asked for, sends the result back and exits the
+// process, so main goes no further: it is not run again in the child.
+// Anywhere else it returns at once, and from then on Run may start this
+// program as a worker. Without it, Run with IsolateProcess returns an error
+// that says so instead of starting a program that would not serve it.
+func HandleWorker() {
+	if os.Getenv(workerEnvVar) == "" {
+		servesWorkers.Store(true)
+		return
+	}
+	os.Unsetenv(workerEnvVar) // anything the variant starts is no worker
+	out, err := WorkerOutput()
+	if err == nil {
+		err = ServeWorker(context.Background(), os.Stdin, out)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "weakscope worker:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// errNotServing is returned by Run for process isolation in a program that
+// cannot be a worker.
+var errNotServing = errors.New("process isolation starts this program again as a worker, but it does not serve workers: " +
+	"call scenario.HandleWorker() first thing in main (cli.Main does), or scenariotest.Main(m) from TestMain in a test; " +
+	"or run in this process with Options.Isolate = scenario.IsolateNone")
+
+// errInWorker is returned by Run in a process started as a worker whose main
+// did not hand it to HandleWorker.
+var errInWorker = errors.New("this process was started as a weakscope worker, but its main ran scenario.Run instead of serving the job: " +
+	"call scenario.HandleWorker() first thing in main")
+
+// canStartWorker says whether Run may start the default worker command.
+func canStartWorker() error {
+	if os.Getenv(workerEnvVar) != "" {
+		return errInWorker
+	}
+	if !servesWorkers.Load() {
+		return errNotServing
+	}
+	return nil
+}
+
+// ServeWorker is the body of a worker process (HandleWorker calls it): it reads one job as JSON from
 // in, runs it in this process and writes the result as JSON to out. The
 // parent starts it with the variant's GOGC and GOMEMLIMIT in the
 // environment, so the whole process runs under that setting.
@@ -61,11 +125,11 @@ func runInWorker(ctx context.Context, j job, opts Options) (report.VariantResult
 	if arg0 != "" {
 		cmd.Args[0] = arg0
 	}
-	env, err := workerEnv(os.Environ(), j.Setting)
+	env, err := workerEnviron(os.Environ(), j.Setting)
 	if err != nil {
 		return report.VariantResult{}, err
 	}
-	cmd.Env = append(env, opts.WorkerEnv...)
+	cmd.Env = append(append(env, workerEnvVar+"=1"), opts.WorkerEnv...)
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -109,11 +173,11 @@ func runInWorker(ctx context.Context, j job, opts Options) (report.VariantResult
 	return r, nil
 }
 
-// workerEnv returns env with GOGC and GOMEMLIMIT set for the setting, in
+// workerEnviron returns env with GOGC and GOMEMLIMIT set for the setting, in
 // the runtime's own syntax: a percentage or off, and a plain byte count or
 // off. (The runtime reads neither SI units nor fractions such as 1.5GiB,
 // which the flags accept.)
-func workerEnv(env []string, s report.Setting) ([]string, error) {
+func workerEnviron(env []string, s report.Setting) ([]string, error) {
 	out := env[:0:0]
 	for _, kv := range env {
 		if (s.GOGC != "" && strings.HasPrefix(kv, "GOGC=")) || (s.GOMEMLIMIT != "" && strings.HasPrefix(kv, "GOMEMLIMIT=")) {

@@ -21,12 +21,12 @@ func TestWorkerEnvCanonical(t *testing.T) {
 		{report.Setting{GOMEMLIMIT: "10MB"}, []string{"HOME=/h", "GOGC=100", "GOMEMLIMIT=10000000"}},
 		{report.Setting{GOMEMLIMIT: "off"}, []string{"HOME=/h", "GOGC=100", "GOMEMLIMIT=off"}},
 	} {
-		got, err := workerEnv(parent, tc.set)
+		got, err := workerEnviron(parent, tc.set)
 		if err != nil || !slices.Equal(got, tc.want) {
-			t.Errorf("workerEnv(%+v) = %q, %v; want %q", tc.set, got, err, tc.want)
+			t.Errorf("workerEnviron(%+v) = %q, %v; want %q", tc.set, got, err, tc.want)
 		}
 	}
-	if _, err := workerEnv(parent, report.Setting{GOGC: "+5"}); err == nil {
+	if _, err := workerEnviron(parent, report.Setting{GOGC: "+5"}); err == nil {
 		t.Error("workerEnv accepted GOGC +5")
 	}
 }

@@ -1,49 +1,28 @@
 // Command weakscope shows what Go's weak references, cleanups and interning
-// really release: it runs canned scenarios that hold the same objects in
-// strong and weak containers, watches every GC cycle, and reports retained
-// memory, cycles to release and cost.
+// really release: it runs the built-in scenarios, which hold the same
+// objects in strong and weak containers, watches every GC cycle, and
+// reports retained memory, cycles to release and cost.
 //
 // Usage:
 //
+//	weakscope run [SCENARIO...]
+//	weakscope check --baseline FILE [SCENARIO...]
+//	weakscope list
+//	weakscope report RESULTS.json
 //	weakscope version
 //	weakscope completion bash|zsh|fish|powershell
 //
-// Run "weakscope --help" for the full list of commands.
+// Run "weakscope --help" for the full list of commands and flags. The
+// command line is package github.com/weakscope/weakscope/cli; a program
+// that registers scenarios of its own gets all of it with the same two
+// lines as this one.
 package main
 
 import (
-	"context"
-	"errors"
-	"io"
 	"os"
-	"os/signal"
+
+	"github.com/weakscope/weakscope/cli"
+	_ "github.com/weakscope/weakscope/scenario/catalogue"
 )
 
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// run executes the command line args and returns the process exit code.
-// Errors are printed here, once, as "weakscope: <message>".
-func run(args []string, stdout, stderr io.Writer) int {
-	var started bool
-	root := newRootCmd(stdout, stderr, &started)
-	root.SetArgs(args)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
-	}
-	if !started {
-		// cobra rejected the command line (unknown command or flag, bad
-		// arguments) before any command ran.
-		err = &usageError{err}
-	}
-	code := exitCode(err)
-	if code == exitInterrupted {
-		err = errors.New("interrupted; nothing was written")
-	}
-	writeError(stderr, err)
-	return code
-}
+func main() { os.Exit(cli.Main()) }

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+
+	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/scenario"
+)
+
+type listOptions struct {
+	format string
+}
+
+func newListCmd(stdout io.Writer) *cobra.Command {
+	opts := listOptions{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the scenario catalogue: names, descriptions, variants and default parameters",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runList(stdout, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.format, "format", "table", "output format: table or json")
+	return cmd
+}
+
+// listEntry is one scenario in "weakscope list --format json".
+type listEntry struct {
+	Name        string        `json:"name"`
+	Description string        `json:"description"`
+	Variants    []string      `json:"variants"`
+	Defaults    report.Params `json:"defaults"`
+}
+
+func runList(w io.Writer, opts listOptions) error {
+	var entries []listEntry
+	for _, s := range scenario.All() {
+		entries = append(entries, listEntry{s.Name, s.Description, s.VariantNames(), s.Defaults})
+	}
+	switch opts.format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
+	case "table":
+		t := tablewriter.NewTable(w,
+			tablewriter.WithHeaderAutoFormat(tw.Off),
+			tablewriter.WithHeaderAlignment(tw.AlignLeft),
+			tablewriter.WithRowAlignment(tw.AlignLeft),
+			tablewriter.WithRowAutoWrap(tw.WrapNone),
+		)
+		t.Header("scenario", "variants", "defaults", "description")
+		for _, e := range entries {
+			if err := t.Append(e.Name, strings.Join(e.Variants, ", "), formatParams(e.Defaults), e.Description); err != nil {
+				return err
+			}
+		}
+		return t.Render()
+	}
+	return usagef("--format: unknown format %q (accepted: table, json)", opts.format)
+}
+
+// formatParams shows parameters the way the flags take them.
+func formatParams(p report.Params) string {
+	parts := []string{fmt.Sprintf("objects=%d", p.Objects), "size=" + report.FormatBytes(float64(p.Size))}
+	if p.Keep > 0 {
+		parts = append(parts, fmt.Sprintf("keep=%g", p.Keep))
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Extra)) {
+		parts = append(parts, fmt.Sprintf("%s=%g", k, p.Extra[k]))
+	}
+	return strings.Join(parts, " ")
+}

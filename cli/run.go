@@ -1,0 +1,412 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/report/render"
+	"github.com/weakscope/weakscope/scenario"
+)
+
+// Limits on what a run may ask for; larger requests are typos more often
+// than experiments.
+const (
+	maxObjects = 100_000_000
+	maxSize    = 1 << 30
+	maxRepeat  = 1000
+)
+
+// runFlags are the flags of "weakscope run" as typed; validate turns them
+// into runOptions or a usage error naming the flag.
+type runFlags struct {
+	objects, size, repeat string
+	out, format           string
+	gogc, gomemlimit      string
+	isolate, progress     string
+	maxHeap               string
+	noProfiles, why       bool
+}
+
+// runOptions is a validated run.
+type runOptions struct {
+	scenarios []*scenario.Scenario
+	run       scenario.Options
+	out       string
+	format    render.Format
+	progress  progressMode
+	profiles  bool
+}
+
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
+	f := runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [SCENARIO...]",
+		Short: "Run scenarios (all by default), print the comparison table and write results.json and heap profiles",
+		Long: `Run scenarios — the whole catalogue when none is named — each variant in a
+fresh child process by default, print the comparison table and every
+expectation with its verdict, and write results.json and one heap profile
+per variant to the output directory. Exits 1 if an expectation fails.
+
+With --why, every variant that still holds objects it released after the
+final settle also shows what holds them: the shortest chain of pointers
+from a GC root (a global, a goroutine's stack frame, a finalizer or a
+cleanup) to up to three of them, from a heap dump of its process. Without
+it, that is done only for the scenarios where an expectation failed.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := f.validate(args)
+			if err != nil {
+				return err
+			}
+			return runRun(cmd.Context(), stdout, stderr, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.objects, "objects", "", "objects per scenario (default: each scenario's own)")
+	fl.StringVar(&f.size, "size", "", "object size, e.g. 512, 4KiB, 1MiB (default: each scenario's own)")
+	fl.StringVar(&f.repeat, "repeat", "1", "runs per variant; the table shows the median and range")
+	fl.StringVar(&f.out, "out", "weakscope-out", "output directory for results.json and profiles")
+	fl.StringVar(&f.format, "format", "table", "stdout format: table, markdown, csv, json or bench")
+	fl.StringVar(&f.gogc, "gogc", "", "comma-separated GOGC values to run every variant under, e.g. 50,100,off")
+	fl.StringVar(&f.gomemlimit, "gomemlimit", "", "comma-separated GOMEMLIMIT values, e.g. 64MiB,off")
+	fl.StringVar(&f.isolate, "isolate", "process", "where variants run: process (a fresh child each) or none (in this process)")
+	fl.BoolVar(&f.noProfiles, "no-profiles", false, "do not write heap profiles")
+	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when it is a terminal), always or never")
+	fl.StringVar(&f.maxHeap, "max-heap", "", "largest heap one variant may need, e.g. 8GiB (default: GOMEMLIMIT, or half of physical memory)")
+	fl.BoolVar(&f.why, "why", false, "show what keeps released objects alive in every variant (a heap dump each; by default only where an expectation fails)")
+	return cmd
+}
+
+func (f runFlags) validate(args []string) (runOptions, error) {
+	opts := runOptions{run: scenario.DefaultOptions(), out: f.out}
+	var err error
+	if opts.scenarios, err = lookupScenarios(args); err != nil {
+		return opts, err
+	}
+	if f.objects != "" {
+		if opts.run.Params.Objects, err = parseCount("--objects", f.objects, maxObjects); err != nil {
+			return opts, err
+		}
+	}
+	if f.size != "" {
+		n, err := report.ParseBytes(f.size)
+		if err != nil || n > maxSize {
+			return opts, usagef("--size: %q is not a size from 1 B to 1GiB (e.g. 512, 4KiB, 1MiB)", f.size)
+		}
+		opts.run.Params.Size = int(n)
+	}
+	if opts.run.Repeat, err = parseCount("--repeat", f.repeat, maxRepeat); err != nil {
+		return opts, err
+	}
+	if opts.format, err = render.ParseFormat(f.format); err != nil {
+		return opts, usagef("--format: %v", err)
+	}
+	if opts.progress, err = parseProgress(f.progress); err != nil {
+		return opts, err
+	}
+	switch scenario.Isolation(f.isolate) {
+	case scenario.IsolateProcess, scenario.IsolateNone:
+		opts.run.Isolate = scenario.Isolation(f.isolate)
+	default:
+		return opts, usagef("--isolate: unknown value %q (accepted: process, none)", f.isolate)
+	}
+	if opts.run.Settings, err = settings(f.gogc, f.gomemlimit); err != nil {
+		return opts, err
+	}
+	if err := checkOutDir(f.out); err != nil {
+		return opts, err
+	}
+	opts.profiles = !f.noProfiles
+	opts.run.Why = f.why
+	if err := checkHeap(opts.scenarios, opts.run.Params, f.maxHeap); err != nil {
+		return opts, err
+	}
+	return opts, nil
+}
+
+// heapPerObject is what one catalogue object costs beyond its size: a
+// header, its map entry or weak pointer, and their rounding up to size
+// classes.
+const heapPerObject = 128
+
+// checkHeap refuses a run whose largest variant would need more heap than
+// allowed: objects × (size + overhead), twice over because the collector
+// lets the heap grow to twice the live data at the default GOGC. A typo
+// such as --objects 1e9 is refused before anything is allocated.
+func checkHeap(scenarios []*scenario.Scenario, over report.Params, maxHeap string) error {
+	limit, why := heapLimit()
+	if maxHeap != "" {
+		n, err := report.ParseBytes(maxHeap)
+		if err != nil {
+			return usagef("--max-heap: %v", err)
+		}
+		limit, why = n, "set by --max-heap"
+	}
+	if limit <= 0 {
+		return nil // nothing known to compare with
+	}
+	for _, sc := range scenarios {
+		p := sc.Params(over)
+		need := 2 * float64(p.Objects) * float64(p.Size+heapPerObject)
+		if need > float64(limit) {
+			return usagef("--objects/--size: %s needs about %s of heap per variant (%d objects of %s, twice over for the collector), more than the %s allowed (%s; raise it with --max-heap)",
+				sc.Name, report.FormatBytes(need), p.Objects, report.FormatBytes(float64(p.Size)), report.FormatBytes(float64(limit)), why)
+		}
+	}
+	return nil
+}
+
+// heapLimit is the default --max-heap: GOMEMLIMIT when set, else half of
+// the machine's memory, else 0 (unknown).
+func heapLimit() (int64, string) {
+	if v := os.Getenv("GOMEMLIMIT"); v != "" && v != "off" {
+		if n, err := scenario.ParseMemLimit(v); err == nil {
+			return n, "GOMEMLIMIT"
+		}
+	}
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemTotal:" {
+			kib, err := strconv.ParseInt(f[1], 10, 64)
+			if err == nil {
+				return kib * 1024 / 2, "half of physical memory"
+			}
+		}
+	}
+	return 0, ""
+}
+
+// lookupScenarios returns the named scenarios, or the whole catalogue when
+// none is named; an unknown name is a usage error that lists the valid ones.
+func lookupScenarios(names []string) ([]*scenario.Scenario, error) {
+	if len(names) == 0 {
+		return scenario.All(), nil
+	}
+	var out []*scenario.Scenario
+	for _, n := range names {
+		sc, err := scenario.Lookup(n)
+		if err != nil {
+			return nil, &usageError{err}
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+// parseCount parses a whole number from 1 to limit for the named flag.
+func parseCount(flag, s string, limit int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > limit {
+		return 0, usagef("%s: want a whole number from 1 to %d, got %q", flag, limit, s)
+	}
+	return n, nil
+}
+
+// settings is the cross product of the --gogc and --gomemlimit lists.
+func settings(gogc, gomemlimit string) ([]report.Setting, error) {
+	gs, err := splitList("--gogc", gogc, func(s string) error { _, err := scenario.ParseGOGC(s); return err })
+	if err != nil {
+		return nil, err
+	}
+	ms, err := splitList("--gomemlimit", gomemlimit, func(s string) error { _, err := scenario.ParseMemLimit(s); return err })
+	if err != nil {
+		return nil, err
+	}
+	if len(gs) == 0 && len(ms) == 0 {
+		return nil, nil
+	}
+	if len(gs) == 0 {
+		gs = []string{""}
+	}
+	if len(ms) == 0 {
+		ms = []string{""}
+	}
+	var out []report.Setting
+	for _, g := range gs {
+		for _, m := range ms {
+			out = append(out, report.Setting{GOGC: g, GOMEMLIMIT: m})
+		}
+	}
+	return out, nil
+}
+
+func splitList(flag, s string, check func(string) error) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if err := check(item); err != nil {
+			return nil, usagef("%s: %v", flag, err)
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+// checkOutDir accepts an existing directory or a new one whose parent
+// exists; it creates nothing.
+func checkOutDir(dir string) error {
+	if dir == "" {
+		return usagef("--out: want a directory path, got an empty one")
+	}
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return usagef("--out: %s exists and is not a directory", dir)
+	case err == nil:
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return usagef("--out: %v", err)
+	}
+	parent := filepath.Dir(filepath.Clean(dir))
+	if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
+		return usagef("--out: parent directory %s does not exist", parent)
+	}
+	return nil
+}
+
+func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) error {
+	// Everything is written to a staging directory inside --out and moved
+	// into place only once the run is complete, so an interrupted or
+	// failed run leaves the previous results as they were, or nothing.
+	created := false
+	if _, err := os.Stat(opts.out); errors.Is(err, fs.ErrNotExist) {
+		created = true
+	}
+	if err := os.MkdirAll(opts.out, 0o755); err != nil {
+		return usagef("--out: %v", err)
+	}
+	stage, err := os.MkdirTemp(opts.out, ".weakscope-run-*")
+	if err != nil {
+		removeIfEmpty(opts.out, created)
+		return usagef("--out: cannot write in %s: %v", opts.out, err)
+	}
+	defer func() {
+		os.RemoveAll(stage)
+		removeIfEmpty(opts.out, created)
+	}()
+	if opts.profiles {
+		opts.run.ProfileDir = stage
+	}
+	res, err := runScenarios(ctx, stderr, opts.scenarios, opts.run, opts.progress)
+	if err != nil {
+		return err
+	}
+	if err := render.WriteFiles(stage, res); err != nil {
+		return fmt.Errorf("writing %s: %w", opts.out, err)
+	}
+	if err := publish(stage, opts.out); err != nil {
+		return fmt.Errorf("writing %s: %w", opts.out, err)
+	}
+	if err := render.Write(stdout, res, opts.format); err != nil {
+		return err
+	}
+	if res.Failed() {
+		return fmt.Errorf("%w: see the FAIL and ERROR lines above", errCheckFailed)
+	}
+	return nil
+}
+
+// publish moves every file of a complete run from stage into out, each
+// with one rename (the same file system), results.json last so that it
+// never names files that are not there yet.
+func publish(stage, out string) error {
+	var files []string
+	err := filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(files, func(a, b string) int {
+		return boolInt(filepath.Base(a) == render.ResultsName) - boolInt(filepath.Base(b) == render.ResultsName)
+	})
+	for _, src := range files {
+		rel, err := filepath.Rel(stage, src)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(out, rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(src, dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// removeIfEmpty removes dir if this run created it and left nothing in it.
+func removeIfEmpty(dir string, created bool) {
+	if created {
+		os.Remove(dir) // fails, harmlessly, unless empty
+	}
+}
+
+// runScenarios runs each scenario in turn, with a progress bar on stderr,
+// and collects the results document.
+func runScenarios(ctx context.Context, stderr io.Writer, scenarios []*scenario.Scenario, run scenario.Options, mode progressMode) (*report.Results, error) {
+	total := 0
+	for _, sc := range scenarios {
+		total += len(sc.Variants) * max(len(run.Settings), 1)
+	}
+	pr := newProgress(stderr, mode, total)
+	run.Progress = pr.start
+	res := newResults()
+	for _, sc := range scenarios {
+		sr, err := scenario.Run(ctx, sc, run)
+		if err != nil {
+			pr.finish(false)
+			return nil, fmt.Errorf("%s: %w", sc.Name, err)
+		}
+		res.Scenarios = append(res.Scenarios, sr)
+	}
+	pr.finish(true)
+	return res, nil
+}
+
+// newResults starts a results document describing this process.
+func newResults() *report.Results {
+	return &report.Results{
+		Schema:      report.Schema,
+		ToolVersion: toolVersion(),
+		Started:     time.Now().UTC(),
+		Env: report.Env{
+			GoVersion:  runtime.Version(),
+			GOOS:       runtime.GOOS,
+			GOARCH:     runtime.GOARCH,
+			GOMAXPROCS: runtime.GOMAXPROCS(0),
+			NumCPU:     runtime.NumCPU(),
+			GOGC:       os.Getenv("GOGC"),
+			GOMEMLIMIT: os.Getenv("GOMEMLIMIT"),
+		},
+	}
+}

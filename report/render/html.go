@@ -1,0 +1,287 @@
+package render
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/weakscope/weakscope/report"
+)
+
+//go:embed html.tmpl
+var htmlSource string
+
+var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
+
+// WriteHTML renders r as one self-contained HTML page: the environment,
+// the comparison table of [Rows], the scenario-specific metrics, every
+// expectation with its verdict, and per scenario its description,
+// explanation, variants (with their errors) and chart ([WriteChartSVG],
+// inlined). The page loads nothing: no scripts, stylesheets, fonts or
+// images from anywhere. The output depends only on r.
+func WriteHTML(w io.Writer, r *report.Results) error {
+	return writeHTML(w, r, func(i int) ([]byte, error) {
+		var b bytes.Buffer
+		err := WriteChartSVG(&b, r.Scenarios[i])
+		return b.Bytes(), err
+	})
+}
+
+// writeHTML is WriteHTML with the charts drawn by chart, given a scenario's
+// index, so that WriteFiles can draw each chart once for both its file and
+// the page.
+func writeHTML(w io.Writer, r *report.Results, chart func(i int) ([]byte, error)) error {
+	page, err := htmlData(r, chart)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := htmlTemplate.Execute(&buf, page); err != nil {
+		return err
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+type htmlPage struct {
+	Title       string
+	Schema      string
+	ToolVersion string
+	Sweep       bool // the run swept settings: show the setting column
+	// ExpectationSettings is set when some expectation names a setting.
+	ExpectationSettings bool
+	Started             string
+	Failed              bool
+	Passed              int
+	FailedCount         int
+	ErrorCount          int
+	Env                 [][2]string
+	Header              []htmlCell
+	Rows                [][]htmlCell
+	Metrics             []htmlMetrics
+	Expectations        []htmlExpectation
+	Scenarios           []htmlScenario
+}
+
+type htmlCell struct {
+	Text string
+	// Range is the "(min–max)" a cell of a repeated variant ends with,
+	// shown on a line of its own to keep the columns narrow.
+	Range   string
+	Num     bool
+	Error   bool
+	Section string // id of the scenario section the cell links to
+}
+
+type htmlMetrics struct {
+	Scenario, Section, Variant, Setting string
+	Values                              []string
+}
+
+type htmlExpectation struct {
+	Scenario, Section, Setting, Text, Detail string
+	Pass                                     bool
+}
+
+type htmlScenario struct {
+	ID, Name, Description string
+	Explanation           []string // paragraphs
+	Params                string
+	Variants              []htmlVariant
+	Chart                 template.HTML
+	ChartNote             string
+	Retention             []htmlRetention
+}
+
+// htmlRetention is one retention path of one variant.
+type htmlRetention struct {
+	Variant, Setting, Path string
+}
+
+type htmlVariant struct {
+	Name, Holder, Setting, Error, Profile string
+	// Marks gives the cycles, as the chart counts them, of the phase
+	// marks the chart shows.
+	Marks   string
+	Runs    int
+	Settled bool
+}
+
+func htmlData(r *report.Results, chart func(i int) ([]byte, error)) (*htmlPage, error) {
+	p := &htmlPage{Title: "weakscope report", Schema: r.Schema, ToolVersion: r.ToolVersion, Sweep: sweeps(r), Started: "unknown", Failed: r.Failed()}
+	if !r.Started.IsZero() {
+		p.Started = r.Started.UTC().Format("2006-01-02 15:04:05 UTC")
+		p.Title += " — " + r.Started.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	orUnset := func(s string) string {
+		if s == "" {
+			return "unset"
+		}
+		return s
+	}
+	p.Env = [][2]string{
+		{"Go", r.Env.GoVersion},
+		{"GOOS/GOARCH", r.Env.GOOS + "/" + r.Env.GOARCH},
+		{"GOMAXPROCS", strconv.Itoa(r.Env.GOMAXPROCS)},
+		{"CPUs", strconv.Itoa(r.Env.NumCPU)},
+		{"GOGC", orUnset(r.Env.GOGC)},
+		{"GOMEMLIMIT", orUnset(r.Env.GOMEMLIMIT)},
+		{"weakscope", r.ToolVersion},
+		{"started", p.Started},
+	}
+
+	sections := htmlSectionIDs(r)
+	header, rows := Rows(r)
+	firstNum := len(header) - len(tableColumns)
+	for i, h := range header {
+		p.Header = append(p.Header, htmlCell{Text: h, Num: i >= firstNum})
+	}
+	i := 0
+	for si, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			var cells []htmlCell
+			for j, text := range rows[i] {
+				c := htmlCell{Text: text, Num: j >= firstNum}
+				if value, rng, ok := strings.Cut(text, " ("); ok && c.Num {
+					c.Text, c.Range = value, "("+rng
+				}
+				if j == 0 {
+					c.Section = sections[si]
+				}
+				if v.Error != "" && text == "error" {
+					c.Error = true
+				}
+				cells = append(cells, c)
+			}
+			p.Rows = append(p.Rows, cells)
+			i++
+			if m := OtherMetrics(v); len(m) > 0 {
+				p.Metrics = append(p.Metrics, htmlMetrics{Scenario: s.Name, Section: sections[si], Variant: v.Variant, Setting: v.Setting.String(), Values: m})
+			}
+			if v.Error != "" {
+				p.ErrorCount++
+			}
+		}
+		for _, e := range s.Expectations {
+			p.Expectations = append(p.Expectations, htmlExpectation{
+				Scenario: s.Name, Section: sections[si], Setting: e.Setting, Text: e.Text, Detail: e.Detail, Pass: e.Pass,
+			})
+			if e.Setting != "" {
+				p.ExpectationSettings = true
+			}
+			if e.Pass {
+				p.Passed++
+			} else {
+				p.FailedCount++
+			}
+		}
+	}
+
+	for si, s := range r.Scenarios {
+		hs := htmlScenario{
+			ID:          sections[si],
+			Name:        s.Name,
+			Description: s.Description,
+			Explanation: htmlParagraphs(s.Explanation),
+			Params:      htmlParams(s.Params),
+		}
+		for _, v := range s.Variants {
+			hs.Variants = append(hs.Variants, htmlVariant{
+				Name: v.Variant, Holder: v.Holder, Setting: v.Setting.String(), Error: v.Error,
+				Profile: v.Profile, Runs: v.Runs, Settled: v.Settled, Marks: htmlMarks(v),
+			})
+		}
+		for _, v := range s.Variants {
+			for _, text := range retentionLines(v) {
+				hs.Retention = append(hs.Retention, htmlRetention{Variant: v.Variant, Setting: v.Setting.String(), Path: text})
+			}
+		}
+		switch svg, err := chart(si); {
+		case errors.Is(err, ErrNothingToDraw):
+			hs.ChartNote = "No chart: no variant of this scenario recorded a timeline."
+		case err != nil:
+			return nil, err
+		default:
+			svg := string(svg)
+			if i := strings.Index(svg, "<svg"); i > 0 {
+				svg = svg[i:] // drop the XML prolog, which has no place in HTML
+			}
+			// The SVG is gonum/plot's rendering of s; every text in it is
+			// escaped by gonum/plot's SVG backend.
+			hs.Chart = template.HTML(svg)
+		}
+		p.Scenarios = append(p.Scenarios, hs)
+	}
+	return p, nil
+}
+
+// htmlSectionIDs gives each scenario a unique fragment identifier made of
+// its name's letters, digits and dashes.
+func htmlSectionIDs(r *report.Results) []string {
+	ids := make([]string, len(r.Scenarios))
+	seen := map[string]bool{}
+	for i, s := range r.Scenarios {
+		id := "scenario-" + strings.Map(func(c rune) rune {
+			switch {
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+				return c
+			case c >= 'A' && c <= 'Z':
+				return c + 'a' - 'A'
+			}
+			return '-'
+		}, s.Name)
+		for base, n := id, 2; seen[id]; n++ {
+			id = base + "-" + strconv.Itoa(n)
+		}
+		seen[id] = true
+		ids[i] = id
+	}
+	return ids
+}
+
+// htmlParagraphs splits a hard-wrapped text at its blank lines.
+func htmlParagraphs(s string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n\n") {
+		if p = strings.Join(strings.Fields(p), " "); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func htmlParams(p report.Params) string {
+	parts := []string{
+		strconv.Itoa(p.Objects) + " objects of " + report.FormatBytes(float64(p.Size)),
+		"callers keep " + strconv.FormatFloat(p.Keep*100, 'g', 4, 64) + "%",
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Extra)) {
+		parts = append(parts, fmt.Sprintf("%s %s", k, report.FormatMetric(k, p.Extra[k])))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// htmlMarks lists the cycles, counted from the variant's first reading as
+// in its chart, at which the variant reached each phase the chart marks.
+func htmlMarks(v report.VariantResult) string {
+	if v.Error != "" || len(v.Timeline) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, phase := range chartPhases {
+		for _, r := range v.Timeline {
+			if r.Mark && r.Phase == phase {
+				parts = append(parts, phase+" "+strconv.FormatUint(r.Cycle-min(r.Cycle, v.Timeline[0].Cycle), 10))
+				break
+			}
+		}
+	}
+	return strings.Join(parts, " · ")
+}

@@ -1,0 +1,261 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/weakscope/weakscope/report"
+)
+
+// column is one column of the comparison table: a metric and how to show it.
+type column struct {
+	title  string
+	metric string
+	format func(float64) string
+}
+
+var tableColumns = []column{
+	{"retained", report.RetainedBytes, metricFormat(report.RetainedBytes)},
+	{"objects", report.RetainedObjects, metricFormat(report.RetainedObjects)},
+	{"entries", report.Entries, metricFormat(report.Entries)},
+	{"cycles", report.CyclesToRelease, metricFormat(report.CyclesToRelease)},
+	{"cleanups", report.CleanupsRun, metricFormat(report.CleanupsRun)},
+	{"peak heap", report.PeakHeapBytes, metricFormat(report.PeakHeapBytes)},
+	{"wall", report.WallNS, metricFormat(report.WallNS)},
+	{"cpu", report.CPUNS, metricFormat(report.CPUNS)},
+}
+
+// Rows builds the comparison table: a header and one row per scenario ×
+// variant × setting. The setting column appears only when a run swept
+// settings; a variant run several times shows its median and range.
+func Rows(r *report.Results) (header []string, rows [][]string) {
+	sweep := sweeps(r)
+	header = []string{"scenario", "variant"}
+	if sweep {
+		header = append(header, "setting")
+	}
+	for _, c := range tableColumns {
+		header = append(header, c.title)
+	}
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			row := []string{s.Name, v.Variant}
+			if sweep {
+				row = append(row, v.Setting.String())
+			}
+			for _, c := range tableColumns {
+				row = append(row, cell(v, c))
+			}
+			rows = append(rows, row)
+		}
+	}
+	return header, rows
+}
+
+func cell(v report.VariantResult, c column) string {
+	if v.Error != "" {
+		if c.metric == report.RetainedBytes {
+			return "error"
+		}
+		return ""
+	}
+	x, ok := v.Metrics[c.metric]
+	if !ok {
+		return "—"
+	}
+	s := c.format(x)
+	lo, okLo := v.Min[c.metric]
+	hi, okHi := v.Max[c.metric]
+	if v.Runs > 1 && okLo && okHi && lo != hi {
+		s += " (" + c.format(lo) + "–" + c.format(hi) + ")"
+	}
+	return s
+}
+
+func sweeps(r *report.Results) bool {
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			if v.Setting != (report.Setting{}) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// WriteTable renders the comparison table as aligned text, numbers
+// right-aligned, followed by each expectation with its verdict and the
+// variants that failed to run.
+func WriteTable(w io.Writer, r *report.Results) error {
+	header, rows := Rows(r)
+	if err := renderTable(w, header, rows, alignments(len(header)), false); err != nil {
+		return err
+	}
+	if err := writeOtherMetrics(w, r); err != nil {
+		return err
+	}
+	if err := WriteRetention(w, r); err != nil {
+		return err
+	}
+	return WriteExpectations(w, r)
+}
+
+// standardMetrics are shown in the main table or are bookkeeping.
+var standardMetrics = map[string]bool{
+	report.RetainedBytes: true, report.RetainedObjects: true, report.Entries: true, report.CyclesToRelease: true,
+	report.CleanupsRun: true, report.PeakHeapBytes: true, report.WallNS: true, report.CPUNS: true, "held_bytes": true, "settle_cycles": true,
+}
+
+// OtherMetrics returns a variant's scenario-specific metrics as
+// "name=value" pairs in name order.
+func OtherMetrics(v report.VariantResult) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(v.Metrics)) {
+		if !standardMetrics[k] {
+			out = append(out, k+"="+report.FormatMetric(k, v.Metrics[k]))
+		}
+	}
+	return out
+}
+
+// writeOtherMetrics lists the scenario-specific metrics (hit ratio, bytes
+// per entry, deliveries per event...) of the variants that have any.
+func writeOtherMetrics(w io.Writer, r *report.Results) error {
+	var b strings.Builder
+	sweep := sweeps(r)
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			if m := OtherMetrics(v); len(m) > 0 {
+				fmt.Fprintf(&b, "  %s: %s\n", variantLabel(s, v, sweep), strings.Join(m, " "))
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	_, err := io.WriteString(w, "\nScenario metrics:\n"+b.String())
+	return err
+}
+
+// variantLabel names a row outside the table: "scenario/variant", with the
+// setting when the run swept settings.
+func variantLabel(s report.ScenarioResult, v report.VariantResult, sweep bool) string {
+	l := s.Name + "/" + v.Variant
+	if sweep {
+		l += " [" + v.Setting.String() + "]"
+	}
+	return l
+}
+
+// WriteRetention lists, for every variant that has them, what kept its
+// retained objects alive: one retention path per line.
+func WriteRetention(w io.Writer, r *report.Results) error {
+	var b strings.Builder
+	sweep := sweeps(r)
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			for _, text := range retentionLines(v) {
+				fmt.Fprintf(&b, "  %s: %s\n", variantLabel(s, v, sweep), text)
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	_, err := io.WriteString(w, "\nWhy retained (shortest path from a GC root):\n"+b.String())
+	return err
+}
+
+// retentionLines is what every format lists of a variant's retention: each
+// path, or why none could be found.
+func retentionLines(v report.VariantResult) []string {
+	lines := make([]string, 0, len(v.Retention)+1)
+	for _, p := range v.Retention {
+		lines = append(lines, p.Path)
+	}
+	if v.RetentionError != "" {
+		lines = append(lines, "no retention paths: "+v.RetentionError)
+	}
+	return lines
+}
+
+// WriteExpectations lists every expectation as PASS or FAIL with the numbers
+// that decided it, then every variant that could not be measured.
+func WriteExpectations(w io.Writer, r *report.Results) error {
+	var b strings.Builder
+	for _, s := range r.Scenarios {
+		for _, e := range s.Expectations {
+			verdict := "PASS"
+			if !e.Pass {
+				verdict = "FAIL"
+			}
+			fmt.Fprintf(&b, "%s %s%s: %s (%s)\n", verdict, s.Name, bracket(e.Setting), e.Text, e.Detail)
+		}
+	}
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			if v.Error != "" {
+				fmt.Fprintf(&b, "ERROR %s/%s [%s]: %s\n", s.Name, v.Variant, v.Setting, v.Error)
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	_, err := io.WriteString(w, "\n"+b.String())
+	return err
+}
+
+// renderTable draws a table with tablewriter, as aligned text or, when
+// markdown is set, as a Markdown table with its cells escaped. align gives
+// each column's alignment; headers are left as written.
+func renderTable(w io.Writer, header []string, rows [][]string, align []tw.Align, markdown bool) error {
+	opts := []tablewriter.Option{
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+	}
+	cells := toAny
+	if markdown {
+		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
+		cells = func(s []string) []any { return toAny(mdEscapeAll(s)) }
+	}
+	t := tablewriter.NewTable(w, opts...)
+	t.Header(cells(header)...)
+	for _, row := range rows {
+		if err := t.Append(cells(row)...); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
+}
+
+// metricFormat formats values of one metric in its unit.
+func metricFormat(metric string) func(float64) string {
+	return func(x float64) string { return report.FormatMetric(metric, x) }
+}
+
+// bracket is " [s]", or nothing for an empty s.
+func bracket(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " [" + s + "]"
+}

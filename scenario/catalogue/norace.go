@@ -1,0 +1,7 @@
+//go:build !race
+
+package catalogue
+
+// raceEnabled reports whether this is a -race build, which changes what the
+// allocator does (see tiny-objects).
+const raceEnabled = false

@@ -1,7 +1,0 @@
-//go:build !race
-
-package scenario
-
-// raceEnabled reports whether this is a -race build, which changes what the
-// allocator does (see tiny-objects).
-const raceEnabled = false
