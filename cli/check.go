@@ -172,6 +172,9 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 	}
 
 	c := report.Compare(base, now, opts.compare)
+	if unknown := unregistered(base); len(unknown) > 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the baseline has scenarios this program does not register, not checked: %s (is this the harness that wrote the baseline?)", strings.Join(unknown, ", ")))
+	}
 	if err := render.WriteComparison(stdout, c); err != nil {
 		return err
 	}
@@ -193,6 +196,18 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 		return fmt.Errorf("%w: %s", errCheckFailed, c.Summary())
 	}
 	return nil
+}
+
+// unregistered lists the scenarios of r that this program does not
+// register.
+func unregistered(r *report.Results) []string {
+	var out []string
+	for _, s := range r.Scenarios {
+		if _, err := scenario.Lookup(s.Name); err != nil {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 // writeRendered renders into memory and then writes the file atomically.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/scenario"
 	_ "github.com/weakscope/weakscope/scenario/catalogue"
 	"testing"
 
@@ -16,6 +17,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Runs from the tests below start this binary again as their worker.
+	scenario.HandleWorker()
 	testscript.Main(m, map[string]func(){
 		"weakscope": func() { os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
@@ -32,6 +35,7 @@ func TestScripts(t *testing.T) {
 			"exits":            cmdExits,
 			"scale-metric":     cmdScaleMetric,
 			"fail-expectation": cmdFailExpectation,
+			"rename-scenario":  cmdRenameScenario,
 		},
 		Setup: func(env *testscript.Env) error {
 			// A -race binary (this one, under scripts/test.sh) sleeps a
@@ -129,5 +133,20 @@ func cmdFailExpectation(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	editResults(ts, args[0], func(r *report.Results) {
 		r.Scenarios[0].Expectations[0].Pass = false
+	})
+}
+
+// cmdRenameScenario is "rename-scenario FILE OLD NEW": it doctors a
+// baseline so that a scenario has a name this program does not register.
+func cmdRenameScenario(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: rename-scenario FILE OLD NEW")
+	}
+	editResults(ts, args[0], func(r *report.Results) {
+		for i := range r.Scenarios {
+			if r.Scenarios[i].Name == args[1] {
+				r.Scenarios[i].Name = args[2]
+			}
+		}
 	})
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -309,6 +310,9 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) erro
 	if err != nil {
 		return err
 	}
+	if err := heapDifferences(stage, res); err != nil {
+		return err
+	}
 	if err := render.WriteFiles(stage, res); err != nil {
 		return fmt.Errorf("writing %s: %w", opts.out, err)
 	}
@@ -322,6 +326,45 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) erro
 		return fmt.Errorf("%w: see the FAIL and ERROR lines above", errCheckFailed)
 	}
 	return nil
+}
+
+// heapDifferences replaces each variant's pair of heap profiles (at the
+// measurement point, and at the baseline reading) with their difference:
+// what the variant allocated and still holds, without the start-up of the
+// process that ran it (see scenario.Options.ProfileDir).
+func heapDifferences(dir string, res *report.Results) error {
+	for _, s := range res.Scenarios {
+		for _, v := range s.Variants {
+			if v.Profile == "" {
+				continue
+			}
+			final := filepath.Join(dir, filepath.FromSlash(v.Profile))
+			base := scenario.BaselineProfile(final)
+			if err := subtractProfile(final, base); err != nil {
+				return fmt.Errorf("%s/%s: %w", s.Name, v.Variant, err)
+			}
+		}
+	}
+	return nil
+}
+
+func subtractProfile(final, base string) error {
+	fb, err := os.ReadFile(final)
+	if err != nil {
+		return err
+	}
+	bb, err := os.ReadFile(base)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if err := render.WriteHeapDifference(&out, bytes.NewReader(bb), bytes.NewReader(fb)); err != nil {
+		return err
+	}
+	if err := report.WriteFileAtomic(final, out.Bytes()); err != nil {
+		return err
+	}
+	return os.Remove(base)
 }
 
 // publish moves every file of a complete run from stage into out, each

@@ -23,16 +23,17 @@ type Quantity func(p Params) float64
 // Const is a quantity that does not depend on the parameters.
 func Const(x float64) Quantity { return func(Params) float64 { return x } }
 
-// ObjectCount is the number of objects the scenario stores: p.Objects.
-func ObjectCount(p Params) float64 { return float64(p.Objects) }
-
-// KeptCount is the number of objects the callers keep at the release: the
-// Keep fraction of p.Objects, rounded to the nearest whole object.
-func KeptCount(p Params) float64 { return float64(KeepCount(p.Objects, p.Keep)) }
-
-// DroppedCount is the number of objects the callers drop at the release:
-// ObjectCount minus KeptCount.
-func DroppedCount(p Params) float64 { return float64(p.Objects - KeepCount(p.Objects, p.Keep)) }
+// The quantities every protocol shares.
+var (
+	// ObjectCount is the number of objects the scenario stores: p.Objects.
+	ObjectCount Quantity = func(p Params) float64 { return float64(p.Objects) }
+	// KeptCount is the number of objects the callers keep at the release:
+	// the Keep fraction of p.Objects, rounded to the nearest whole object.
+	KeptCount Quantity = func(p Params) float64 { return float64(KeepCount(p.Objects, p.Keep)) }
+	// DroppedCount is the number of objects the callers drop at the
+	// release: ObjectCount minus KeptCount.
+	DroppedCount Quantity = func(p Params) float64 { return float64(p.Objects - KeepCount(p.Objects, p.Keep)) }
+)
 
 // KeepCount is how many of n objects a keep fraction keeps, rounded to the
 // nearest whole object; the protocols of [Map] and [Set] keep the first

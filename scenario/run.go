@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/weakscope/weakscope/inspect"
@@ -380,13 +381,58 @@ func timed(f func()) (wall, cpu time.Duration) {
 // heap during a variant (TestBookkeepingHeap), so it is not made larger.
 const timelineCapacity = 64
 
-// measureVariant runs the protocol for variant v of j's scenario.
+// subjectFault records the first panic in a subject's code, which ends the
+// variant with an error row instead of the process.
+type subjectFault struct{ msg atomic.Pointer[string] }
+
+// call runs f, a call of the subject's method, and reports whether no
+// panic has happened in the subject's code so far.
+func (g *subjectFault) call(method string, f func()) bool {
+	defer g.catch(method)
+	f()
+	return g.msg.Load() == nil
+}
+
+// catch, deferred, records a panic of the subject's method.
+func (g *subjectFault) catch(method string) {
+	if r := recover(); r != nil {
+		msg := fmt.Sprintf("%s panicked: %v", method, r)
+		g.msg.CompareAndSwap(nil, &msg)
+	}
+}
+
+// result is the error row for a variant whose subject panicked.
+func (g *subjectFault) result(v Variant, j job) (report.VariantResult, bool) {
+	msg := g.msg.Load()
+	if msg == nil {
+		return report.VariantResult{}, false
+	}
+	return report.VariantResult{Variant: v.Name, Holder: v.Holder, Setting: j.Setting, Runs: 1, Error: *msg}, true
+}
+
+// measureVariant runs the protocol for variant v of j's scenario. A panic
+// in the subject's code (New, Populate, Release, Len, Quiesce, Measure)
+// ends it with a result whose Error says so.
 func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult, error) {
-	subj := v.New(j.Params)
+	var fault subjectFault
+	var subj Subject
+	if !fault.call("New", func() { subj = v.New(j.Params) }) {
+		vr, _ := fault.result(v, j)
+		return vr, nil
+	}
+	if subj == nil {
+		return report.VariantResult{Variant: v.Name, Holder: v.Holder, Setting: j.Setting, Runs: 1, Error: "New returned a nil Subject"}, nil
+	}
 	if w, ok := subj.(Witnesser); ok && j.Why {
 		w.WatchReleased()
 	}
-	probe := inspect.WithProbe(subj.Len)
+	// Len runs on the sampler's goroutine too, where a panic would end
+	// the process.
+	subjLen := func() (n int) {
+		defer fault.catch("Len")
+		return subj.Len()
+	}
+	probe := inspect.WithProbe(subjLen)
 	s := inspect.NewSampler(probe, inspect.WithCapacity(timelineCapacity))
 	s.Start()
 	defer s.Stop() // for the error returns; stopping twice is harmless
@@ -406,8 +452,11 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	}
 
 	s.Mark("populate")
-	wall, cpu := timed(subj.Populate)
+	wall, cpu := timed(func() { fault.call("Populate", subj.Populate) })
 	s.Mark("populated")
+	if vr, failed := fault.result(v, j); failed {
+		return vr, nil
+	}
 	if _, err := inspect.Settle(ctx, probe); err != nil {
 		return report.VariantResult{}, err
 	}
@@ -420,11 +469,21 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	if err := s.Sync(ctx); err != nil {
 		return report.VariantResult{}, err
 	}
-	w, c := timed(subj.Release)
+	w, c := timed(func() { fault.call("Release", subj.Release) })
 	wall, cpu = wall+w, cpu+c
-	released, err := settleAfterRelease(ctx, s, subj, j.MaxCycles)
+	if vr, failed := fault.result(v, j); failed {
+		return vr, nil
+	}
+	quiesce := func() {}
+	if q, ok := subj.(Quiescer); ok {
+		quiesce = func() { fault.call("Quiesce", q.Quiesce) }
+	}
+	released, err := settleAfterRelease(ctx, s, subjLen, quiesce, j.MaxCycles)
 	if err != nil {
 		return report.VariantResult{}, err
+	}
+	if vr, failed := fault.result(v, j); failed {
+		return vr, nil
 	}
 	final := s.Mark("measure")
 	sentinels := s.SentinelCleanups() - baseSentinels
@@ -459,8 +518,9 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	if _, ok := processCPU(); ok {
 		m[report.CPUNS] = float64(cpu.Nanoseconds())
 	}
-	if me, ok := subj.(Measurer); ok {
-		me.Measure(m)
+	if me, ok := subj.(Measurer); ok && !fault.call("Measure", func() { me.Measure(m) }) {
+		vr, _ := fault.result(v, j)
+		return vr, nil
 	}
 	if j.Why {
 		// Last: the dump and its parsing allocate about as much as the
@@ -486,18 +546,16 @@ type releaseResult struct {
 // count nor the holder's length, or the budget runs out. Cycles are counted with
 // the runtime's counter, so an automatic cycle that ran in between (under a
 // tight GOMEMLIMIT, say) counts too.
-func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subj Subject, maxCycles int) (releaseResult, error) {
+func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subjLen func() int, quiesce func(), maxCycles int) (releaseResult, error) {
 	// The holder's length, and the cycle count when it last changed.
-	last, start := subj.Len(), inspect.Read().Cycle
+	last, start := subjLen(), inspect.Read().Cycle
 	changedAt := start
 	after := func(ctx context.Context) error {
-		if q, ok := subj.(Quiescer); ok {
-			q.Quiesce()
-		}
+		quiesce()
 		if err := s.Sync(ctx); err != nil {
 			return err
 		}
-		if n := subj.Len(); n != last {
+		if n := subjLen(); n != last {
 			last, changedAt = n, inspect.Read().Cycle
 		}
 		return nil

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -25,6 +26,10 @@ const WorkerArg = "__worker"
 // workerEnv marks a process that Run started as a worker; its value is the
 // version of the protocol between the two.
 const workerEnvVar = "WEAKSCOPE_WORKER"
+
+// WorkerProfileRate is runtime.MemProfileRate in a worker that writes heap
+// profiles: one sample per 16 KiB allocated on average.
+const WorkerProfileRate = 16 << 10
 
 // servesWorkers is set by HandleWorker: this program can be started as a
 // worker, so Run may use IsolateProcess with the default worker command.
@@ -91,6 +96,13 @@ func ServeWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 	var j job
 	if err := json.NewDecoder(in).Decode(&j); err != nil {
 		return fmt.Errorf("worker: reading job: %w", err)
+	}
+	if j.Profile != "" {
+		// The default rate (a sample per 512 KiB allocated) leaves a
+		// variant that holds a megabyte with a handful of samples, or none.
+		// The process is the worker's alone, so the cost is the variant's
+		// own; the buckets live outside the Go heap, so no reading moves.
+		runtime.MemProfileRate = WorkerProfileRate
 	}
 	// The setting is already in the environment; do not apply it twice.
 	r, err := measure(ctx, j)

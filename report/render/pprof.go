@@ -93,3 +93,43 @@ func WriteRetentionProfile(w io.Writer, r *report.Results) error {
 	}
 	return p.Write(w)
 }
+
+// WriteHeapDifference writes to w the runtime heap profile final minus the
+// one at base, both as the runtime writes them (gzipped protobuf, from the
+// same process): what was allocated and is still held between the two
+// points, with the process's own start-up subtracted away. In-use values
+// that come out negative (what was live at base and freed since) are set
+// to 0, and samples with nothing left are dropped, so "go tool pprof -top"
+// of the result leads with the code that allocated what is held now.
+func WriteHeapDifference(w io.Writer, base, final io.Reader) error {
+	b, err := profile.Parse(base)
+	if err != nil {
+		return fmt.Errorf("reading the baseline heap profile: %w", err)
+	}
+	f, err := profile.Parse(final)
+	if err != nil {
+		return fmt.Errorf("reading the heap profile: %w", err)
+	}
+	b.Scale(-1)
+	d, err := profile.Merge([]*profile.Profile{f, b})
+	if err != nil {
+		return fmt.Errorf("subtracting heap profiles: %w", err)
+	}
+	kept := d.Sample[:0]
+	for _, s := range d.Sample {
+		left := false
+		for i := range s.Value {
+			s.Value[i] = max(s.Value[i], 0)
+			left = left || s.Value[i] > 0
+		}
+		if left {
+			kept = append(kept, s)
+		}
+	}
+	d.Sample = kept
+	d = d.Compact()
+	if err := d.CheckValid(); err != nil {
+		return fmt.Errorf("heap difference: %w", err)
+	}
+	return d.Write(w)
+}

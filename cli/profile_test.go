@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/pprof/profile"
+)
+
+// A variant's heap profile holds what the scenario allocated and still
+// holds, not the process's start-up (fonts, encoders, the command line):
+// its heaviest function is the scenario's own.
+func TestHeapProfilesShowTheScenario(t *testing.T) {
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	if code := Run([]string{"run", "report-cache", "--out", out, "--progress", "never"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	// The weak variant holds the map's table and the callers' references;
+	// the profile is sampled, so either may lead.
+	for variant, want := range map[string]string{"strong": "catalogue.newObject", "weak": "github.com/weakscope/weakscope/scenario"} {
+		path := filepath.Join(out, "report-cache", variant+".heap.pb.gz")
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := profile.Parse(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(out, "report-cache", variant+".baseline.heap.pb.gz")); err == nil {
+			t.Errorf("%s: the baseline profile was published beside the difference", variant)
+		}
+		inuse := -1
+		for i, st := range p.SampleType {
+			if st.Type == "inuse_space" {
+				inuse = i
+			}
+		}
+		// Flat in-use bytes by the function that allocated them.
+		flat := map[string]int64{}
+		for _, s := range p.Sample {
+			if len(s.Location) > 0 && len(s.Location[0].Line) > 0 {
+				flat[s.Location[0].Line[0].Function.Name] += s.Value[inuse]
+			}
+		}
+		top, most := "", int64(0)
+		for fn, v := range flat {
+			if v > most {
+				top, most = fn, v
+			}
+		}
+		if !strings.Contains(top, want) {
+			t.Errorf("%s: heaviest function %s (%d B), want %s; all: %v", variant, top, most, want, flat)
+		}
+		for fn, v := range flat {
+			for _, startup := range []string{"latex", "gob", "font", "cobra", "pflag"} {
+				if strings.Contains(fn, startup) && v > 0 {
+					t.Errorf("%s: start-up allocation %s (%d B) in the profile", variant, fn, v)
+				}
+			}
+		}
+	}
+}
