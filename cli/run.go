@@ -9,11 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -437,19 +435,4 @@ func runScenarios(ctx context.Context, stderr io.Writer, scenarios []*scenario.S
 }
 
 // newResults starts a results document describing this process.
-func newResults() *report.Results {
-	return &report.Results{
-		Schema:      report.Schema,
-		ToolVersion: toolVersion(),
-		Started:     time.Now().UTC(),
-		Env: report.Env{
-			GoVersion:  runtime.Version(),
-			GOOS:       runtime.GOOS,
-			GOARCH:     runtime.GOARCH,
-			GOMAXPROCS: runtime.GOMAXPROCS(0),
-			NumCPU:     runtime.NumCPU(),
-			GOGC:       os.Getenv("GOGC"),
-			GOMEMLIMIT: os.Getenv("GOMEMLIMIT"),
-		},
-	}
-}
+func newResults() *report.Results { return report.NewResults() }

@@ -66,6 +66,10 @@ func HandleWorker() {
 	os.Exit(0)
 }
 
+// ServesWorkers reports whether HandleWorker has been called in this
+// process, so that Run may start it again as a worker.
+func ServesWorkers() bool { return servesWorkers.Load() }
+
 // errNotServing is returned by Run for process isolation in a program that
 // cannot be a worker.
 var errNotServing = errors.New("process isolation starts this program again as a worker, but it does not serve workers: " +
