@@ -194,6 +194,9 @@ func heapLimit() (int64, string) {
 // none is named; an unknown name is a usage error that lists the valid ones.
 func lookupScenarios(names []string) ([]*scenario.Scenario, error) {
 	if len(names) == 0 {
+		if len(scenario.All()) == 0 {
+			return nil, usagef("this program registers no scenarios: register yours with scenario.Register from init, or import github.com/weakscope/weakscope/scenario/catalogue for the built-in ones")
+		}
 		return scenario.All(), nil
 	}
 	var out []*scenario.Scenario

@@ -141,3 +141,24 @@ func ExampleWhyAlive() {
 	// kept by: global inspect_test.reports (bss)
 	// once deleted: not found in the heap <nil>
 }
+
+// A test that a holder lets go of what it holds must keep the holder alive
+// until the check: WithHolder fails the check if the holder was collected
+// too, which would prove nothing.
+func ExampleWithHolder() {
+	type session struct {
+		next *session
+		data [64]byte
+	}
+	registry := map[string]*session{}
+	s := &session{}
+	registry["alice"] = s
+	wp := weak.Make(s)
+	s = nil
+
+	delete(registry, "alice") // the behaviour under test: logging out forgets the session
+	_, err := inspect.WaitCollected(context.Background(), wp, inspect.WithHolder("registry", weak.Make(&registry)))
+	fmt.Println("released by a live registry:", err == nil)
+	runtime.KeepAlive(registry)
+	// Output: released by a live registry: true
+}

@@ -31,6 +31,13 @@ type settleConfig struct {
 	timeout    time.Duration
 	probes     []func() int
 	afterCycle func(context.Context) error
+	holders    []holder
+}
+
+// holder is a holder under test, given with WithHolder.
+type holder struct {
+	name  string
+	alive func() bool
 }
 
 func newSettleConfig(opts []SettleOption) settleConfig {

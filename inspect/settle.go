@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 	"weak"
 )
@@ -110,6 +111,9 @@ func WaitCollected[T any](ctx context.Context, p weak.Pointer[T], opts ...Settle
 	deadline := cfg.deadline()
 	for {
 		if p.Value() == nil {
+			if dead := cfg.deadHolders(); len(dead) > 0 {
+				return cycles, fmt.Errorf("inspect: the object was collected, but so was its holder (%s): that proves nothing about what the holder releases; keep the holder alive until the check, e.g. with runtime.KeepAlive after it: %w", strings.Join(dead, ", "), ErrHolderCollected)
+			}
 			return cycles, nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -124,6 +128,35 @@ func WaitCollected[T any](ctx context.Context, p weak.Pointer[T], opts ...Settle
 			return cycles, fmt.Errorf("inspect: waiting for collection after %d GC cycles: %w", cycles, err)
 		}
 	}
+}
+
+// ErrHolderCollected is wrapped by the error [WaitCollected] and
+// [VerifyCollected] return when the object was collected but a holder
+// given with [WithHolder] was collected too.
+var ErrHolderCollected = errors.New("holder collected")
+
+// WithHolder names the holder under test — the cache, map or registry the
+// object was stored in — for [WaitCollected] and [VerifyCollected], held
+// weakly. An object collected together with its holder says nothing about
+// the holder: a test that drops the cache with its values passes whether
+// or not the cache would have released them. With WithHolder, that test
+// fails with [ErrHolderCollected] instead. name says which holder it is in
+// the message.
+func WithHolder[H any](name string, h weak.Pointer[H]) SettleOption {
+	return settleFunc(func(c *settleConfig) {
+		c.holders = append(c.holders, holder{name: name, alive: func() bool { return h.Value() != nil }})
+	})
+}
+
+// deadHolders names the holders given with WithHolder that are gone.
+func (c settleConfig) deadHolders() []string {
+	var dead []string
+	for _, h := range c.holders {
+		if !h.alive() {
+			dead = append(dead, h.name)
+		}
+	}
+	return dead
 }
 
 // TestingT is the part of [testing.TB] that [VerifyCollected] needs.
