@@ -147,8 +147,8 @@ func ExampleWhyAlive() {
 // too, which would prove nothing.
 func ExampleWithHolder() {
 	type session struct {
-		next *session
-		data [64]byte
+		_ *session
+		_ [64]byte
 	}
 	registry := map[string]*session{}
 	s := &session{}

@@ -12,8 +12,8 @@ import (
 )
 
 type entry struct {
-	next *entry
-	body [64]byte
+	_ *entry
+	_ [64]byte
 }
 
 // store is a holder that keeps its entries strongly.

@@ -12,7 +12,7 @@ import (
 // page is what the example caches: a value with a pointer field (so that
 // the tiny allocator never packs it with others) and a body.
 type page struct {
-	next *page
+	_    *page
 	body []byte
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/weakscope/weakscope/report"
@@ -18,7 +19,7 @@ import (
 // item is the tests' payload, with a pointer field so that it is never
 // tiny-allocated.
 type item struct {
-	next *item
+	_    *item
 	body []byte
 }
 
@@ -323,5 +324,36 @@ func TestProcessIsolationNeedsHandleWorker(t *testing.T) {
 	_, err = scenario.Run(context.Background(), sc, opts)
 	if err == nil || !strings.Contains(err.Error(), "was started as a weakscope worker") {
 		t.Errorf("Run inside a worker: %v", err)
+	}
+}
+
+// quiescing is a holder with per-cycle work: it counts the runner's calls.
+type quiescing struct {
+	leaky
+	calls atomic.Int64
+}
+
+func (q *quiescing) Quiesce() { q.calls.Add(1) }
+
+// A holder wrapped in MapFuncs is waited for after each cycle, as it is
+// when given directly, once MapFuncs names it in Wrapped.
+func TestMapFuncsWrapped(t *testing.T) {
+	for _, wrapped := range []bool{false, true} {
+		q := &quiescing{leaky: leaky{m: map[int]*item{}}}
+		funcs := scenario.MapFuncs[int, item]{PutFunc: q.Put, GetFunc: q.Get, LenFunc: q.Len}
+		if wrapped {
+			funcs.Wrapped = q
+		}
+		sc := &scenario.Scenario{
+			Name:     "mapfuncs-test",
+			Defaults: scenario.Params{Objects: 100, Size: 64},
+			Variants: []scenario.Variant{
+				scenario.Map[int, item]{Name: "v", New: func(scenario.Params) scenario.MapHolder[int, item] { return funcs }, Key: intKey, Value: newItem}.Store(),
+			},
+		}
+		run(t, sc, inProcess())
+		if got := q.calls.Load(); (got > 0) != wrapped {
+			t.Errorf("Wrapped set %v: Quiesce called %d times", wrapped, got)
+		}
 	}
 }

@@ -33,6 +33,11 @@ type MapFuncs[K comparable, V any] struct {
 	PutFunc func(key K, value *V)
 	GetFunc func(key K) (*V, bool)
 	LenFunc func() int
+	// Wrapped, if set, is the holder the functions call: the protocols
+	// name it on retention paths (a pointer) and, if it has a Quiesce or
+	// AwaitSweep method, wait for it after each GC cycle, as they do for
+	// a holder given directly.
+	Wrapped any
 }
 
 // Put calls PutFunc.
@@ -141,10 +146,20 @@ func (c *callers[V]) release(keep float64) {
 	c.refs = c.refs[:n]
 }
 
+// unwrap returns the holder behind a MapFuncs, or h itself.
+func unwrap(h any) any {
+	if w, ok := h.(interface{ wrapped() any }); ok && w.wrapped() != nil {
+		return w.wrapped()
+	}
+	return h
+}
+
+func (f MapFuncs[K, V]) wrapped() any { return f.Wrapped }
+
 // awaitSweep lets a holder with per-cycle work of its own catch up (see
 // [Quiescer]).
 func awaitSweep(h any) {
-	switch q := h.(type) {
+	switch q := unwrap(h).(type) {
 	case Quiescer:
 		q.Quiesce()
 	case interface{ AwaitSweep() }:
@@ -183,7 +198,7 @@ func (s *storeSubject[K, V]) Quiesce() { awaitSweep(s.h) }
 
 // Labels names the holder on retention paths.
 func (s *storeSubject[K, V]) Labels() map[uintptr]string {
-	return Label(map[uintptr]string{}, s.h)
+	return Label(map[uintptr]string{}, unwrap(s.h))
 }
 
 type requestSubject[K comparable, V any] struct {
@@ -236,7 +251,7 @@ func (s *requestSubject[K, V]) Len() int { return s.h.Len() }
 func (s *requestSubject[K, V]) Quiesce() { awaitSweep(s.h) }
 
 func (s *requestSubject[K, V]) Labels() map[uintptr]string {
-	return Label(map[uintptr]string{}, s.h)
+	return Label(map[uintptr]string{}, unwrap(s.h))
 }
 
 func (s *requestSubject[K, V]) Measure(m map[string]float64) {
@@ -312,7 +327,7 @@ func (s *setSubject[V]) Len() int { return s.h.Len() }
 func (s *setSubject[V]) Quiesce() { awaitSweep(s.h) }
 
 func (s *setSubject[V]) Labels() map[uintptr]string {
-	return Label(map[uintptr]string{}, s.h)
+	return Label(map[uintptr]string{}, unwrap(s.h))
 }
 
 func (s *setSubject[V]) Measure(m map[string]float64) {

@@ -64,7 +64,7 @@ type Options struct {
 	WorkerEnv []string
 	// Timeout bounds one variant's run (a worker that hangs is killed).
 	Timeout time.Duration
-	// Settle bounds the settling after the release.
+	// MaxCycles bounds the GC cycles forced to settle after the release.
 	MaxCycles int
 	// Progress, if set, is called before each variant runs.
 	Progress func(scenario, variant string, setting report.Setting)
@@ -401,6 +401,12 @@ func (g *subjectFault) catch(method string) {
 	}
 }
 
+// newSubject calls v.New, recording a panic.
+func (g *subjectFault) newSubject(v Variant, p Params) Subject {
+	defer g.catch("New")
+	return v.New(p)
+}
+
 // result is the error row for a variant whose subject panicked.
 func (g *subjectFault) result(v Variant, j job) (report.VariantResult, bool) {
 	msg := g.msg.Load()
@@ -415,9 +421,11 @@ func (g *subjectFault) result(v Variant, j job) (report.VariantResult, bool) {
 // ends it with a result whose Error says so.
 func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult, error) {
 	var fault subjectFault
-	var subj Subject
-	if !fault.call("New", func() { subj = v.New(j.Params) }) {
-		vr, _ := fault.result(v, j)
+	// subj is never assigned after this, so the closures below copy it
+	// rather than move it to the heap, where it would be one more step on
+	// every retention path.
+	subj := fault.newSubject(v, j.Params)
+	if vr, failed := fault.result(v, j); failed {
 		return vr, nil
 	}
 	if subj == nil {

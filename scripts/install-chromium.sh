@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium, which report/html_browser_test.go drives
+# Installs Debian's chromium, which report/render/html_browser_test.go drives
 # headless to check that report.html renders. Does nothing when
 # /usr/bin/chromium is already there. Needs root (or sudo) and apt.
 set -euo pipefail

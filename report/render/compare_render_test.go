@@ -27,14 +27,6 @@ func results(vs ...report.VariantResult) *report.Results {
 	}}}
 }
 
-func verdicts(c *report.Comparison) map[string]report.Verdict {
-	out := map[string]report.Verdict{}
-	for _, m := range c.Metrics {
-		out[m.Variant+" "+m.Metric] = m.Verdict
-	}
-	return out
-}
-
 func TestComparisonRenderers(t *testing.T) {
 	base := results(variant("v", map[string][]float64{report.RetainedBytes: {1 << 20}}))
 	now := results(variant("v|x", map[string][]float64{report.RetainedBytes: {1 << 20}}), variant("v", map[string][]float64{report.RetainedBytes: {4 << 20}}))

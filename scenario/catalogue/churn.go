@@ -44,11 +44,11 @@ goal (compare --gogc 25,100,400).`,
 				if err != nil {
 					panic(err) // capacity is validated ≥ 1
 				}
-				return scenario.MapFuncs[int, object]{GetFunc: c.Get, PutFunc: func(k int, v *object) { c.Add(k, v) }, LenFunc: c.Len}
+				return scenario.MapFuncs[int, object]{GetFunc: c.Get, PutFunc: func(k int, v *object) { c.Add(k, v) }, LenFunc: c.Len, Wrapped: c}
 			}).Requests(),
 			intMap("otter", "otter/v2.Cache", func(p Params) scenario.MapHolder[int, object] {
 				c := otter.Must(&otter.Options[int, *object]{MaximumSize: int(capacity(p))})
-				return scenario.MapFuncs[int, object]{GetFunc: c.GetIfPresent, PutFunc: func(k int, v *object) { c.Set(k, v) }, LenFunc: c.EstimatedSize}
+				return scenario.MapFuncs[int, object]{GetFunc: c.GetIfPresent, PutFunc: func(k int, v *object) { c.Set(k, v) }, LenFunc: c.EstimatedSize, Wrapped: c}
 			}).Requests(),
 		},
 		Expectations: []scenario.Expectation{

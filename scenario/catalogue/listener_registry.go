@@ -30,5 +30,3 @@ forgets it. Events go only to the living.`,
 		},
 	}
 }
-
-// listenerSet is what the scenario needs of a set of listeners.

@@ -16,7 +16,7 @@ func weakRef() *scenario.Scenario {
 		Description: "a single weak pointer: non-nil while the object is held, nil after the last strong reference is dropped",
 		Explanation: `weak.Pointer is Go's weakref.ref. Value returns the object while something
 else holds it and nil once the collector has found it unreachable. Unlike
-CPython, which frees an object the moment its reference count drops to scenario.Const(0),
+CPython, which frees an object the moment its reference count drops to zero,
 Go clears a weak pointer only in a GC cycle: right after the last strong
 reference is dropped, Value still returns the object. One cycle is enough
 for an object with a pointer field and no finalizer.`,

@@ -10,7 +10,7 @@ import (
 )
 
 type token struct {
-	next *token
+	_    *token
 	body []byte
 }
 

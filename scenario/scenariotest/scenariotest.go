@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -86,8 +87,9 @@ func WithRepeat(n int) Option {
 	return optionFunc(func(c *config) { c.repeat = n })
 }
 
-// WithOptions changes the run's options as f says, after the other
-// options were applied: settings, isolation, Why, timeouts.
+// WithOptions changes the run's options as f says, in its place among the
+// options: settings, isolation, Why, timeouts. The number of runs is not
+// among them: WithRepeat and -weakscope.count set it.
 func WithOptions(f func(*scenario.Options)) Option {
 	return optionFunc(func(c *config) { f(&c.opts) })
 }
@@ -241,6 +243,9 @@ func updateBaseline(path string, now *report.Results) error {
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing the baseline: %w", err)
 	}
 	// A baseline keeps metrics and runs, not per-cycle timelines, as
 	// weakscope check --update writes it.

@@ -18,7 +18,7 @@ import (
 func TestMain(m *testing.M) { scenariotest.Main(m) }
 
 type blob struct {
-	next *blob
+	_    *blob
 	body []byte
 }
 
