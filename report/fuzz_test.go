@@ -45,6 +45,14 @@ func TestValidateRejects(t *testing.T) {
 		{"negative entries", `{"schema":"weakscope/results/v1","scenarios":[{"name":"s","variants":[{"variant":"v","metrics":{"entries":-1}}]}]}`, "entries = -1"},
 		{"negative objects", `{"schema":"weakscope/results/v1","scenarios":[{"name":"s","params":{"objects":-5},"variants":[]}]}`, "negative or impossible parameters"},
 		{"negative runs", `{"schema":"weakscope/results/v1","scenarios":[{"name":"s","variants":[{"variant":"v","runs":-2,"metrics":{"entries":1}}]}]}`, "-2 runs"},
+		// encoding/json keeps the last of two equal keys: a median could
+		// then lie outside its own range.
+		{"duplicate metric", `{"schema":"weakscope/results/v1","scenarios":[{"name":"s","variants":[{"variant":"v","metrics":{"retained_bytes":1,"retained_bytes":2}}]}]}`,
+			`duplicate key "retained_bytes" in scenarios[0].variants[0].metrics at offset 115`},
+		{"duplicate top-level key", `{"schema":"weakscope/results/v1","schema":"weakscope/results/v1","scenarios":[]}`, `duplicate key "schema" in the top-level object`},
+		{"trailing garbage", `{"schema":"weakscope/results/v1","scenarios":[{"name":"s","variants":[{"variant":"v","metrics":{"entries":1}}]}]} }`, "data after the document at offset 114"},
+		{"second document", `{"schema":"weakscope/results/v1","scenarios":[{"name":"s","variants":[{"variant":"v","metrics":{"entries":1}}]}]}` + "\n{}", "data after the document at offset"},
+		{"empty", "  \n", "the file is empty"},
 	} {
 		_, err := report.Decode(bytes.NewReader([]byte(tc.doc)))
 		if err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {

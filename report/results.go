@@ -255,11 +255,22 @@ func (r *Results) Failed() bool {
 // not weakscope results of a version this package reads.
 var ErrSchema = errors.New("not a weakscope results file")
 
-// Decode reads a results document and checks its schema.
+// Decode reads a results document and checks it: valid JSON with no key
+// twice in an object and nothing after the document, the schema, and what
+// Validate checks.
 func Decode(r io.Reader) (*Results, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errEmpty
+	}
+	if err := checkStrict(data); err != nil {
+		return nil, err
+	}
 	var res Results
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&res); err != nil {
+	if err := json.Unmarshal(data, &res); err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
 	if res.Schema != Schema {
