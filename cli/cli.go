@@ -20,9 +20,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
-	"os/signal"
 
 	"github.com/weakscope/weakscope/scenario"
 )
@@ -42,11 +42,16 @@ func Main() int {
 func Run(args []string, stdout, stderr io.Writer) int {
 	scenario.HandleWorker()
 	var started bool
-	root := newRootCmd(stdout, stderr, &started)
+	out := &checkedWriter{w: stdout}
+	root := newRootCmd(out, stderr, &started)
 	root.SetArgs(args)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext()
 	defer stop()
 	err := root.ExecuteContext(ctx)
+	if err == nil && out.err != nil {
+		// A table nobody could read is a failed command: "list > /dev/full".
+		err = fmt.Errorf("writing standard output: %w", out.err)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -57,8 +62,27 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	code := exitCode(err)
 	if code == exitInterrupted {
-		err = errors.New("interrupted; nothing was written")
+		if sig, ok := context.Cause(ctx).(*signalError); ok {
+			code = sig.exitCode()
+			err = fmt.Errorf("%v; nothing was written", sig)
+		} else {
+			err = errors.New("interrupted; nothing was written")
+		}
 	}
 	writeError(stderr, err)
 	return code
+}
+
+// checkedWriter remembers the first error writing to w.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }

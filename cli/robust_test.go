@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"github.com/weakscope/weakscope/scenario"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,69 +128,123 @@ func TestOutDirNotWritable(t *testing.T) {
 
 // An interrupted run exits 130 within a couple of seconds, leaves the
 // previous complete results as they were, and leaves no worker behind.
-func TestInterruptLeavesPreviousResults(t *testing.T) {
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	// A complete previous run.
-	var stdout, stderr bytes.Buffer
-	if code := Run([]string{"run", "weak-ref", "--isolate", "none", "--out", out, "--progress", "never"}, &stdout, &stderr); code != 0 {
-		t.Fatalf("first run: exit %d: %s", code, stderr.String())
-	}
-	before := listFiles(t, out)
-	prev, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+// slowEnv registers the slow-test scenario, in this test binary and its
+// workers, for the runs that are ended early.
+const slowEnv = "WEAKSCOPE_TEST_SLOW"
 
-	// A long run of the whole catalogue, interrupted once it has started
-	// workers: this test binary, started as "weakscope" (see TestMain).
-	mark := "WEAKSCOPE_INTERRUPT_TEST=" + filepath.Base(dir)
-	cmd := exec.Command(os.Args[0], "run", "--out", out, "--objects", "200000", "--progress", "always")
-	cmd.Args[0] = "weakscope"
-	cmd.Env = append(os.Environ(), mark, "GORACE=atexit_sleep_ms=0")
-	var errBuf bytes.Buffer
-	cmd.Stderr = &errBuf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+func init() {
+	if os.Getenv(slowEnv) == "" {
+		return
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(workersWith(mark)) == 0 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no worker started within 30s; stderr: %s", errBuf.String())
-		}
-		time.Sleep(10 * time.Millisecond) // polling for a process to appear, bounded above
-	}
-	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	err = cmd.Wait()
-	took := time.Since(start)
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("interrupted run: %v, want exit %d; stderr: %s", err, exitInterrupted, errBuf.String())
-	}
-	if took > 2*time.Second {
-		t.Errorf("exit took %v after SIGINT, want ≤ 2s", took)
-	}
-	if !strings.Contains(errBuf.String(), "weakscope: interrupted; nothing was written") {
-		t.Errorf("stderr %q", errBuf.String())
-	}
-	if after := listFiles(t, out); strings.Join(after, " ") != strings.Join(before, " ") {
-		t.Errorf("out changed: %v → %v", before, after)
-	}
-	if now, _ := os.ReadFile(filepath.Join(out, "results.json")); !bytes.Equal(now, prev) {
-		t.Error("results.json changed")
-	}
-	// Workers are killed with their context; give the kernel a moment to
-	// reap them, within a budget.
-	deadline = time.Now().Add(5 * time.Second)
-	for len(workersWith(mark)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("workers still running after the interrupt: %v", workersWith(mark))
-		}
-		time.Sleep(10 * time.Millisecond)
+	scenario.Register(&scenario.Scenario{
+		Name:        "slow-test",
+		Description: "a variant that works for a minute, to be interrupted",
+		Defaults:    scenario.Params{Objects: 1, Size: 1},
+		Variants:    []scenario.Variant{{Name: "minute", New: func(scenario.Params) scenario.Subject { return slowSubject{} }}},
+	})
+}
+
+// slowSubject stands for a variant that allocates for a long time: a
+// worker that outlived its parent would still be at it.
+type slowSubject struct{}
+
+func (slowSubject) Populate() { time.Sleep(time.Minute) }
+func (slowSubject) Release()  {}
+func (slowSubject) Len() int  { return 0 }
+
+// However a run ends early — Ctrl-C, a CI runner's SIGTERM, a closed
+// terminal's SIGHUP, or SIGKILL of the parent — its workers go with it and
+// the previous results stay as they were; a run killed outright leaves a
+// staging directory that the next run removes.
+func TestInterruptLeavesPreviousResults(t *testing.T) {
+	for _, tc := range []struct {
+		sig     syscall.Signal
+		code    int    // -1: killed by the signal itself
+		message string // on stderr
+	}{
+		{syscall.SIGINT, 130, "weakscope: interrupted; nothing was written"},
+		{syscall.SIGTERM, 143, "weakscope: terminated (SIGTERM); nothing was written"},
+		{syscall.SIGHUP, 129, "weakscope: hung up (SIGHUP); nothing was written"},
+		{syscall.SIGKILL, -1, ""},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			// A complete previous run.
+			var stdout, stderr bytes.Buffer
+			if code := Run([]string{"run", "weak-ref", "--isolate", "none", "--out", out, "--progress", "never"}, &stdout, &stderr); code != 0 {
+				t.Fatalf("first run: exit %d: %s", code, stderr.String())
+			}
+			before := listFiles(t, out)
+			prev, err := os.ReadFile(filepath.Join(out, "results.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			// A run whose variant takes a minute, ended once it has started
+			// its worker: this test binary, started as "weakscope" (see
+			// TestMain).
+			mark := fmt.Sprintf("WEAKSCOPE_INTERRUPT_TEST=%d-%d", os.Getpid(), time.Now().UnixNano())
+			cmd := exec.Command(os.Args[0], "run", "slow-test", "--out", out, "--progress", "always")
+			cmd.Args[0] = "weakscope"
+			cmd.Env = append(os.Environ(), mark, "GORACE=atexit_sleep_ms=0", slowEnv+"=1")
+			var errBuf bytes.Buffer
+			cmd.Stderr = &errBuf
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for len(workersWith(mark)) == 0 {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill()
+					t.Fatalf("no worker started within 30s; stderr: %s", errBuf.String())
+				}
+				time.Sleep(10 * time.Millisecond) // polling for a process to appear, bounded above
+			}
+			start := time.Now()
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			err = cmd.Wait()
+			took := time.Since(start)
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tc.code {
+				t.Fatalf("run ended by %v: %v, want exit %d; stderr: %s", tc.sig, err, tc.code, errBuf.String())
+			}
+			if took > 2*time.Second {
+				t.Errorf("exit took %v after %v, want ≤ 2s", took, tc.sig)
+			}
+			if tc.message != "" && !strings.Contains(errBuf.String(), tc.message) {
+				t.Errorf("stderr %q, want %q", errBuf.String(), tc.message)
+			}
+			// Workers are killed with their context, or die with their
+			// parent; give the kernel a moment to reap them.
+			deadline = time.Now().Add(time.Second)
+			for len(workersWith(mark)) > 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("workers still running a second after %v: %v", tc.sig, workersWith(mark))
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if now, _ := os.ReadFile(filepath.Join(out, "results.json")); !bytes.Equal(now, prev) {
+				t.Error("results.json changed")
+			}
+			after := listFiles(t, out)
+			if tc.sig == syscall.SIGKILL {
+				// The killed run could not remove its staging directory;
+				// the next run does, and leaves one run's files.
+				if strings.Join(after, " ") == strings.Join(before, " ") {
+					t.Logf("SIGKILL left no staging directory (killed before it wrote one?)")
+				}
+				if code := Run([]string{"run", "weak-ref", "--isolate", "none", "--out", out, "--progress", "never"}, &stdout, &stderr); code != 0 {
+					t.Fatalf("run after SIGKILL: exit %d: %s", code, stderr.String())
+				}
+				after = listFiles(t, out)
+			}
+			if strings.Join(after, " ") != strings.Join(before, " ") {
+				t.Errorf("out changed: %v → %v", before, after)
+			}
+		})
 	}
 }
 
@@ -208,4 +264,37 @@ func workersWith(mark string) []string {
 		}
 	}
 	return pids
+}
+
+// failingWriter fails every write, as stdout redirected to /dev/full does.
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// A command whose output cannot be written fails: "list > /dev/full".
+func TestStdoutWriteFails(t *testing.T) {
+	for _, args := range [][]string{{"list"}, {"version"}, {"list", "--format", "json"}, {"report", "../testdata/results.json"}} {
+		var stderr bytes.Buffer
+		code := Run(args, failingWriter{}, &stderr)
+		if code != exitFailed || !strings.Contains(stderr.String(), "no space left on device") {
+			t.Errorf("%v to a full device: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+}
+
+// When the files cannot be written, the measured table is still printed.
+func TestTableSurvivesUnwritableFiles(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	// A directory where results.json must go: publishing it fails.
+	if err := os.MkdirAll(filepath.Join(out, "results.json", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := Run([]string{"run", "weak-ref", "--isolate", "none", "--out", out, "--progress", "never"}, &stdout, &stderr)
+	if code != exitFailed || !strings.Contains(stderr.String(), "the results above were not saved") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "weak-ref") || !strings.Contains(stdout.String(), "PASS weak-ref") {
+		t.Errorf("no table on stdout:\n%s", stdout.String())
+	}
 }

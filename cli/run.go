@@ -295,7 +295,8 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) erro
 	if err := os.MkdirAll(opts.out, 0o755); err != nil {
 		return usagef("--out: %v", err)
 	}
-	stage, err := os.MkdirTemp(opts.out, ".weakscope-run-*")
+	removeAbandonedStages(opts.out)
+	stage, err := os.MkdirTemp(opts.out, stagePrefix+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		removeIfEmpty(opts.out, created)
 		return usagef("--out: cannot write in %s: %v", opts.out, err)
@@ -311,22 +312,83 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) erro
 	if err != nil {
 		return err
 	}
-	if err := heapDifferences(stage, res); err != nil {
-		return err
-	}
-	if err := render.WriteFiles(stage, res); err != nil {
-		return fmt.Errorf("writing %s: %w", opts.out, err)
-	}
-	if err := publish(stage, opts.out); err != nil {
-		return fmt.Errorf("writing %s: %w", opts.out, err)
-	}
+	files, writeErr := writeOutputs(stage, opts.out, res)
+	// The measured table is printed even when the files could not be
+	// written: a full disk must not lose the run's numbers too.
 	if err := render.Write(stdout, res, opts.format); err != nil {
 		return err
 	}
+	if writeErr != nil {
+		return fmt.Errorf("writing %s: %w (the results above were not saved)", opts.out, writeErr)
+	}
+	fmt.Fprintf(stderr, "weakscope: wrote %s\n", describeOutputs(opts.out, files))
 	if res.Failed() {
 		return fmt.Errorf("%w: see the FAIL and ERROR lines above", errCheckFailed)
 	}
 	return nil
+}
+
+// writeOutputs renders every file of the run into stage, then publishes
+// them into out in place of the previous run's, and returns the published
+// files' paths relative to out.
+func writeOutputs(stage, out string, res *report.Results) ([]string, error) {
+	if err := heapDifferences(stage, res); err != nil {
+		return nil, err
+	}
+	if err := render.WriteFiles(stage, res); err != nil {
+		return nil, err
+	}
+	return publish(stage, out)
+}
+
+// describeOutputs says in one line where a run's files went.
+func describeOutputs(out string, files []string) string {
+	profiles, charts := 0, 0
+	for _, f := range files {
+		switch {
+		case strings.HasSuffix(f, ".heap.pb.gz"):
+			profiles++
+		case filepath.Base(f) == render.ChartName:
+			charts++
+		}
+	}
+	s := fmt.Sprintf("%s: %s, %s, %s", out, render.ResultsName, render.HTMLName, render.RetentionProfileName)
+	if charts > 0 {
+		s += fmt.Sprintf(", %d charts", charts)
+	}
+	if profiles > 0 {
+		s += fmt.Sprintf(", %d heap profiles", profiles)
+	}
+	return s
+}
+
+// stagePrefix begins the name of a run's staging directory, followed by
+// the process ID of the run that owns it.
+const stagePrefix = ".weakscope-run-"
+
+// removeAbandonedStages removes the staging directories in out whose
+// owning process is gone: a run killed by SIGKILL, or by the machine
+// going down, cannot remove its own. A directory whose owner is alive, or
+// cannot be told (another platform, an older name), is left alone.
+func removeAbandonedStages(out string) {
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), stagePrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if processGone(pid) {
+			os.RemoveAll(filepath.Join(out, e.Name()))
+		}
+	}
 }
 
 // heapDifferences replaces each variant's pair of heap profiles (at the
@@ -370,35 +432,73 @@ func subtractProfile(final, base string) error {
 
 // publish moves every file of a complete run from stage into out, each
 // with one rename (the same file system), results.json last so that it
-// never names files that are not there yet.
-func publish(stage, out string) error {
+// never names files that are not there yet. Before that, it removes what
+// the previous run in out wrote and this one does not (the charts and
+// profiles of scenarios, variants or settings not run now), so that out
+// holds one run's files. It returns the files' paths relative to out.
+func publish(stage, out string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(stage, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
-			files = append(files, path)
+			rel, err := filepath.Rel(stage, path)
+			if err != nil {
+				return err
+			}
+			files = append(files, rel)
 		}
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	slices.SortStableFunc(files, func(a, b string) int {
 		return boolInt(filepath.Base(a) == render.ResultsName) - boolInt(filepath.Base(b) == render.ResultsName)
 	})
-	for _, src := range files {
-		rel, err := filepath.Rel(stage, src)
-		if err != nil {
-			return err
-		}
+	removeStale(out, files)
+	for _, rel := range files {
 		dst := filepath.Join(out, rel)
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
+			return nil, err
 		}
-		if err := os.Rename(src, dst); err != nil {
-			return err
+		if err := os.Rename(filepath.Join(stage, rel), dst); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return files, nil
+}
+
+// removeStale removes from out the charts and heap profiles that the run
+// recorded in out's results.json wrote and that files (this run's) does
+// not have, and the scenario directories that leaves empty. It touches
+// nothing else: only files weakscope writes, in the directories of the
+// scenarios the previous run names.
+func removeStale(out string, files []string) {
+	prev, err := report.ReadFile(filepath.Join(out, render.ResultsName))
+	if err != nil {
+		return
+	}
+	keep := map[string]bool{}
+	for _, f := range files {
+		keep[filepath.Clean(f)] = true
+	}
+	for _, s := range prev.Scenarios {
+		if s.Name == "" || strings.ContainsAny(s.Name, `/\`) || s.Name == "." || s.Name == ".." {
+			continue
+		}
+		dir := filepath.Join(out, s.Name)
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			name := e.Name()
+			ours := name == render.ChartName || strings.HasSuffix(name, ".heap.pb.gz")
+			if ours && !e.IsDir() && !keep[filepath.Join(s.Name, name)] {
+				os.Remove(filepath.Join(dir, name))
+			}
+		}
+		os.Remove(dir) // only if empty
+	}
 }
 
 func boolInt(b bool) int {

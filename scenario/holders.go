@@ -5,6 +5,7 @@ import (
 	"iter"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/weakscope/weakscope/inspect"
@@ -142,8 +143,14 @@ func (c *callers[V]) release(keep float64) {
 		}
 		c.Add(Watch(v))
 	}
-	clear(c.refs[n:])
-	c.refs = c.refs[:n]
+	// Keep the kept references in an array of their own size: the old
+	// one, sized for every object, is the runner's bookkeeping, and left
+	// in place it would count as retained by the holder.
+	if n == 0 {
+		c.refs = nil
+	} else {
+		c.refs = slices.Clone(c.refs[:n])
+	}
 }
 
 // unwrap returns the holder behind a MapFuncs, or h itself.

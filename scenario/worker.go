@@ -54,7 +54,7 @@ func HandleWorker() {
 	os.Unsetenv(workerEnvVar) // anything the variant starts is no worker
 	out, err := WorkerOutput()
 	if err == nil {
-		err = ServeWorker(context.Background(), os.Stdin, out)
+		err = serveWorker(context.Background(), os.Stdin, out, watchParent)
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
@@ -69,6 +69,18 @@ func HandleWorker() {
 // ServesWorkers reports whether HandleWorker has been called in this
 // process, so that Run may start it again as a worker.
 func ServesWorkers() bool { return servesWorkers.Load() }
+
+// watchParent ends this worker when the job pipe from its parent closes:
+// the parent holds it open until the worker has exited, so an end of file
+// means that the parent died (by SIGKILL, say) and nobody waits for the
+// result. It is the portable half of dieWithParent.
+func watchParent(in io.Reader) {
+	go func() {
+		io.Copy(io.Discard, in)
+		fmt.Fprintln(os.Stderr, "weakscope worker: the parent process is gone; stopping")
+		os.Exit(3)
+	}()
+}
 
 // errNotServing is returned by Run for process isolation in a program that
 // cannot be a worker.
@@ -97,9 +109,18 @@ func canStartWorker() error {
 // parent starts it with the variant's GOGC and GOMEMLIMIT in the
 // environment, so the whole process runs under that setting.
 func ServeWorker(ctx context.Context, in io.Reader, out io.Writer) error {
+	return serveWorker(ctx, in, out, nil)
+}
+
+// serveWorker is ServeWorker; after reading the job it hands in to
+// afterJob, if set.
+func serveWorker(ctx context.Context, in io.Reader, out io.Writer, afterJob func(io.Reader)) error {
 	var j job
 	if err := json.NewDecoder(in).Decode(&j); err != nil {
 		return fmt.Errorf("worker: reading job: %w", err)
+	}
+	if afterJob != nil {
+		afterJob(in)
 	}
 	if j.Profile != "" {
 		// The default rate (a sample per 512 KiB allocated) leaves a
@@ -146,7 +167,13 @@ func runInWorker(ctx context.Context, j job, opts Options) (report.VariantResult
 		return report.VariantResult{}, err
 	}
 	cmd.Env = append(append(env, workerEnvVar+"=1"), opts.WorkerEnv...)
-	cmd.Stdin = bytes.NewReader(in)
+	// The job goes on a pipe that stays open until the worker has exited
+	// (Wait closes it): its end tells an orphaned worker to stop.
+	jobPipe, err := cmd.StdinPipe()
+	if err != nil {
+		return report.VariantResult{}, err
+	}
+	dieWithParent(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	pr, pw, err := os.Pipe()
@@ -157,9 +184,12 @@ func runInWorker(ctx context.Context, j job, opts Options) (report.VariantResult
 	if err := cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
+		jobPipe.Close()
 		return report.VariantResult{}, fmt.Errorf("starting worker: %w", err)
 	}
 	pw.Close()
+	// A worker that died before reading its job shows in Wait's error.
+	_, _ = jobPipe.Write(in)
 	out, readErr := io.ReadAll(pr)
 	pr.Close()
 	waitErr := cmd.Wait()

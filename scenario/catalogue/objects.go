@@ -1,6 +1,7 @@
 package catalogue
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/weakscope/weakscope/report"
@@ -47,8 +48,14 @@ func (k *keeper) release(keep float64) {
 		}
 		k.Add(scenario.Watch(o))
 	}
-	clear(k.refs[n:])
-	k.refs = k.refs[:n]
+	// Keep the kept references in an array of their own size: the old
+	// one, sized for every object, is the runner's bookkeeping, and left
+	// in place it would count as retained by the holder.
+	if n == 0 {
+		k.refs = nil
+	} else {
+		k.refs = slices.Clone(k.refs[:n])
+	}
 }
 
 // intMap describes a catalogue map variant over the catalogue's objects.
