@@ -100,7 +100,11 @@ func (f checkFlags) validate(args []string) (checkOptions, error) {
 	if opts.progress, err = parseProgress(f.progress); err != nil {
 		return opts, err
 	}
-	for _, out := range []struct{ flag, path string }{{"--summary", f.summary}, {"--junit", f.junit}} {
+	outputs := []struct{ flag, path string }{{"--summary", f.summary}, {"--junit", f.junit}}
+	if f.update {
+		outputs = append(outputs, struct{ flag, path string }{"--baseline", f.baseline})
+	}
+	for _, out := range outputs {
 		if out.path != "" {
 			if err := checkParentDir(out.flag, out.path); err != nil {
 				return opts, err
@@ -120,23 +124,66 @@ func parsePercent(flag, s string, most float64) (float64, error) {
 	return x / 100, nil
 }
 
-// checkParentDir accepts a file path whose directory exists.
+// checkParentDir accepts a file path that can be written: through its
+// symbolic links, a regular file (or a new one) in a directory that
+// exists and takes new files — tried, not guessed from permissions — or
+// something that is not a regular file at all, such as a pipe.
 func checkParentDir(flag, path string) error {
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		return usagef("%s: %s is a directory", flag, path)
+	target, err := resolveLinks(path)
+	if err != nil {
+		return usagef("%s: %v", flag, err)
 	}
-	dir := filepath.Dir(path)
+	fi, err := os.Stat(target)
+	switch {
+	case err == nil && fi.IsDir():
+		return usagef("%s: %s is a directory", flag, path)
+	case err == nil && !fi.Mode().IsRegular():
+		return nil // a pipe or a device: written in place
+	}
+	dir := filepath.Dir(target)
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return usagef("%s: directory %s does not exist", flag, dir)
 	}
+	return probeWritable(flag, dir)
+}
+
+// probeWritable creates and removes a file in dir, so that an output that
+// cannot be written is refused before anything runs.
+func probeWritable(flag, dir string) error {
+	f, err := os.CreateTemp(dir, ".weakscope-probe-*")
+	if err != nil {
+		return usagef("%s: cannot write in %s: %v", flag, dir, errors.Unwrap(err))
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return nil
+}
+
+// resolveLinks follows path's symbolic links to the file they name, which
+// need not exist yet.
+func resolveLinks(path string) (string, error) {
+	for range 40 {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path, nil
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) error {
 	var base *report.Results
 	if !opts.update {
 		var err error
-		base, err = report.ReadFile(opts.baseline)
+		base, err = readResultsFile(opts.baseline)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return fmt.Errorf("%w: %s does not exist (write it with --update)", errNoBaseline, opts.baseline)

@@ -70,7 +70,7 @@ func runReport(stdout io.Writer, opts reportOptions) error {
 // readResults reads a results file; every way it can be wrong is a usage
 // error that names the file.
 func readResults(name string) (*report.Results, error) {
-	res, err := report.ReadFile(name)
+	res, err := readResultsFile(name)
 	switch {
 	case err == nil:
 		return res, nil

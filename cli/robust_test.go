@@ -111,18 +111,57 @@ func TestBadInput(t *testing.T) {
 
 // A directory without write permission is refused before the run. Root
 // may write anywhere, so this cannot be tested as root.
-func TestOutDirNotWritable(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("running as root: permissions do not apply")
-	}
-	dir := t.TempDir()
-	ro := filepath.Join(dir, "ro")
-	if err := os.Mkdir(ro, 0o555); err != nil {
+// readOnlyDir returns a directory that refuses new files: a read-only
+// tmpfs when running as root (for whom permissions do not apply), a
+// directory without write permission otherwise.
+func readOnlyDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if os.Geteuid() != 0 {
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a read-only tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	return dir
+}
+
+// Every output is tried before anything runs, and refused with the flag
+// and the path that cannot be written.
+func TestOutputsNotWritable(t *testing.T) {
+	ro := readOnlyDir(t)
+	base := filepath.Join(t.TempDir(), "base.json")
 	var stdout, stderr bytes.Buffer
-	if code := Run([]string{"run", "weak-ref", "--out", ro}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "--out: cannot write in") {
-		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	if code := Run([]string{"check", "--baseline", base, "--update", "weak-ref", "--count", "1"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("writing a baseline: exit %d: %s", code, stderr.String())
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "weak-ref", "--out", ro}, "--out: cannot write in " + ro},
+		{[]string{"run", "weak-ref", "--out", filepath.Join(ro, "new")}, "--out: cannot write in " + ro},
+		{[]string{"check", "--baseline", filepath.Join(ro, "b.json"), "--update", "weak-ref"}, "--baseline: cannot write in " + ro},
+		{[]string{"check", "--baseline", base, "--summary", filepath.Join(ro, "s.md"), "weak-ref"}, "--summary: cannot write in " + ro},
+		{[]string{"check", "--baseline", base, "--junit", filepath.Join(ro, "j.xml"), "weak-ref"}, "--junit: cannot write in " + ro},
+		{[]string{"report", "../testdata/results.json", "--out", ro}, "--out: cannot write in " + ro},
+	} {
+		stdout.Reset()
+		stderr.Reset()
+		code := Run(tc.args, &stdout, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), tc.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q, want exit 2 and one line with %q", tc.args, code, stderr.String(), tc.want)
+		}
+		if stdout.Len() > 0 {
+			t.Errorf("%v: something ran before the refusal:\n%s", tc.args, stdout.String())
+		}
 	}
 }
 
@@ -296,5 +335,46 @@ func TestTableSurvivesUnwritableFiles(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "weak-ref") || !strings.Contains(stdout.String(), "PASS weak-ref") {
 		t.Errorf("no table on stdout:\n%s", stdout.String())
+	}
+}
+
+// A named pipe with no writer is refused, not waited on forever; a pipe
+// that delivers is read.
+func TestFIFOInput(t *testing.T) {
+	old := pipeTimeout
+	pipeTimeout = 300 * time.Millisecond
+	defer func() { pipeTimeout = old }()
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	for _, args := range [][]string{{"report", fifo}, {"check", "--baseline", fifo, "weak-ref"}} {
+		var stdout, stderr bytes.Buffer
+		code := Run(args, &stdout, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), "nothing to read within 300ms") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr.String())
+		}
+	}
+	// A pipe with a writer delivers a results file. (A new pipe: the
+	// readers given up on above still wait on the first, as they would
+	// until the process ends.)
+	data, err := os.ReadFile("../testdata/results.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo = filepath.Join(t.TempDir(), "fifo2")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err == nil {
+			f.Write(data)
+			f.Close()
+		}
+	}()
+	var stdout, stderr bytes.Buffer
+	if code := Run([]string{"report", fifo, "--format", "csv"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "report-cache") {
+		t.Errorf("a pipe that delivers: exit %d, stderr %q", code, stderr.String())
 	}
 }

@@ -262,8 +262,8 @@ func splitList(flag, s string, check func(string) error) ([]string, error) {
 	return out, nil
 }
 
-// checkOutDir accepts an existing directory or a new one whose parent
-// exists; it creates nothing.
+// checkOutDir accepts an existing directory that takes new files, or a new
+// one whose parent does; it leaves nothing behind.
 func checkOutDir(dir string) error {
 	if dir == "" {
 		return usagef("--out: want a directory path, got an empty one")
@@ -273,7 +273,7 @@ func checkOutDir(dir string) error {
 	case err == nil && !fi.IsDir():
 		return usagef("--out: %s exists and is not a directory", dir)
 	case err == nil:
-		return nil
+		return probeWritable("--out", dir)
 	case !errors.Is(err, os.ErrNotExist):
 		return usagef("--out: %v", err)
 	}
@@ -281,7 +281,7 @@ func checkOutDir(dir string) error {
 	if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
 		return usagef("--out: parent directory %s does not exist", parent)
 	}
-	return nil
+	return probeWritable("--out", parent)
 }
 
 func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) error {

@@ -1,14 +1,22 @@
 package report
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 )
 
 // WriteFileAtomic writes data to a temporary file in name's directory and
 // renames it into place, so that name is either absent, its old content, or
-// the complete new content — never a truncated file.
+// the complete new content — never a truncated file. When name is a
+// symbolic link (a step summary file a CI system links, say), it writes
+// through it: the link stays, and its target is replaced atomically, in the
+// target's directory.
 func WriteFileAtomic(name string, data []byte) error {
+	name, err := followLinks(name)
+	if err != nil {
+		return err
+	}
 	dir, base := filepath.Split(name)
 	if dir == "" {
 		dir = "."
@@ -37,4 +45,24 @@ func WriteFileAtomic(name string, data []byte) error {
 		return err
 	}
 	return nil
+}
+
+// followLinks returns the file that name's symbolic links lead to (which
+// need not exist yet), or name itself when it is not a link.
+func followLinks(name string) (string, error) {
+	for range 40 { // as many links as Linux follows
+		fi, err := os.Lstat(name)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return name, nil
+		}
+		target, err := os.Readlink(name)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(name), target)
+		}
+		name = target
+	}
+	return "", &os.PathError{Op: "write", Path: name, Err: errors.New("too many levels of symbolic links")}
 }

@@ -149,3 +149,46 @@ func TestWriteFileAtomicKeepsOldContentOnFailure(t *testing.T) {
 		t.Errorf("%d entries after a failed write, want 2 (no temp file left)", len(entries))
 	}
 }
+
+// A symbolic link is written through: the link stays, its target gets the
+// new content.
+func TestWriteFileAtomicThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real", "summary.md")
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.md")
+	if err := os.Symlink(filepath.Join("real", "summary.md"), link); err != nil {
+		t.Fatal(err)
+	}
+	chain := filepath.Join(dir, "chain.md")
+	if err := os.Symlink("link.md", chain); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteFileAtomic(chain, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []string{link, chain} {
+		if fi, err := os.Lstat(l); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link: %v %v", l, fi, err)
+		}
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new" {
+		t.Errorf("target holds %q, want the new content", b)
+	}
+	// A dangling link: its target is created.
+	dangling := filepath.Join(dir, "dangling.md")
+	if err := os.Symlink(filepath.Join(dir, "real", "later.md"), dangling); err != nil {
+		t.Fatal(err)
+	}
+	if err := report.WriteFileAtomic(dangling, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "real", "later.md")); string(b) != "x" {
+		t.Errorf("dangling link's target holds %q", b)
+	}
+}
