@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -44,21 +46,24 @@ func newCheckCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "check --baseline FILE [SCENARIO...]",
 		Short: "Fail when memory retention regresses against a baseline (for CI)",
 		Long: `Run the scenarios (--count times each, every variant in its own process),
-compare every metric with the baseline and check every expectation.
+compare every metric with the baseline and check every expectation. Each
+scenario runs at the parameters and under the GOGC/GOMEMLIMIT settings its
+baseline recorded, and the output says so where they are not the
+defaults; scenarios one side has and the other lacks are named.
 
 Retention metrics (retained bytes and objects, entries, cycles to release),
 measured after a forced, settled GC, are compared as values: a change
-counts when it exceeds --tolerance and a small absolute floor. Time metrics,
-and metrics a scenario marks as varying by design, are compared
-statistically over the runs (Mann–Whitney U): a change counts only if it is
-significant and the medians differ by more than --stat-tolerance (default
-200%: on a shared machine or CI runner wall time doubles under load).
-Metrics a scenario marks as varying by design are shown, never judged. A
-failed expectation fails the check whatever the baseline says.
+counts when it exceeds --tolerance and a small absolute floor. CPU time is
+compared statistically over the runs (Mann–Whitney U): a change counts only
+if it is significant and the medians differ by more than --stat-tolerance
+(default 200%). A metric a scenario marks as varying by design is compared
+the same way, but a change in it is shown as "varies" and never fails the
+check. A failed expectation fails the check whatever the baseline says.
 
 Exit status: 0 within bounds, 1 a regression or a failed expectation,
-2 bad input, 3 the baseline does not exist. --update writes the baseline
-(atomically) instead of comparing.`,
+2 bad input, 3 no baseline: the file does not exist, or it covers none of
+the scenarios to check. --update writes the baseline (atomically) instead
+of comparing.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.validate(args)
 			if err != nil {
@@ -192,7 +197,14 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 		}
 	}
 
-	now, err := runScenarios(ctx, stderr, opts.scenarios, opts.run, opts.progress)
+	runs, notes := plan(opts.scenarios, opts.run), []string(nil)
+	if base != nil {
+		var err error
+		if runs, notes, err = planCheck(base, opts); err != nil {
+			return err
+		}
+	}
+	now, err := runScenarios(ctx, stderr, runs, opts.progress)
 	if err != nil {
 		return err
 	}
@@ -219,6 +231,7 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 	}
 
 	c := report.Compare(base, now, opts.compare)
+	c.Warnings = append(c.Warnings, notes...)
 	if unknown := unregistered(base); len(unknown) > 0 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the baseline has scenarios this program does not register, not checked: %s (is this the harness that wrote the baseline?)", strings.Join(unknown, ", ")))
 	}
@@ -243,6 +256,94 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 		return fmt.Errorf("%w: %s", errCheckFailed, c.Summary())
 	}
 	return nil
+}
+
+// planCheck decides how to run each scenario to be checked so that it
+// compares with base: at the parameters and under the settings the
+// baseline recorded for it, not at the scenario's defaults. It says in
+// notes what differs from a plain run and which scenarios one side has and
+// the other does not, and fails with errNoBaseline when the baseline
+// covers none of the scenarios asked for.
+func planCheck(base *report.Results, opts checkOptions) ([]planned, []string, error) {
+	recorded := map[string]report.ScenarioResult{}
+	for _, s := range base.Scenarios {
+		recorded[s.Name] = s
+	}
+	var runs []planned
+	var notes, covered, notIn []string
+	asked := map[string]bool{}
+	for _, sc := range opts.scenarios {
+		asked[sc.Name] = true
+		o := opts.run
+		rec, ok := recorded[sc.Name]
+		if !ok {
+			notIn = append(notIn, sc.Name)
+			runs = append(runs, planned{sc, o})
+			continue
+		}
+		covered = append(covered, sc.Name)
+		o.Params = rec.Params
+		if !sameParams(rec.Params, sc.Defaults) {
+			notes = append(notes, fmt.Sprintf("%s runs at the baseline's parameters, %s, not at its defaults, %s", sc.Name, formatParams(rec.Params), formatParams(sc.Defaults)))
+		}
+		if sets := recordedSettings(rec); len(sets) > 0 {
+			o.Settings = sets
+			names := make([]string, len(sets))
+			for i, s := range sets {
+				names[i] = s.String()
+			}
+			notes = append(notes, fmt.Sprintf("%s runs under the baseline's settings: %s", sc.Name, strings.Join(names, "; ")))
+		}
+		runs = append(runs, planned{sc, o})
+	}
+	if len(covered) == 0 {
+		var have []string
+		for _, s := range base.Scenarios {
+			have = append(have, s.Name)
+		}
+		return nil, nil, fmt.Errorf("%w: %s covers none of the scenarios to check (it has %s; checking %s): write one for them with --update",
+			errNoBaseline, opts.baseline, strings.Join(have, ", "), strings.Join(scenarioNames(opts.scenarios), ", "))
+	}
+	if len(notIn) > 0 {
+		notes = append(notes, fmt.Sprintf("not in the baseline, so shown as new and not judged: %s (refresh the baseline with --update to guard them)", strings.Join(notIn, ", ")))
+	}
+	var skipped []string
+	for _, s := range base.Scenarios {
+		if _, err := scenario.Lookup(s.Name); err == nil && !asked[s.Name] {
+			skipped = append(skipped, s.Name)
+		}
+	}
+	if len(skipped) > 0 {
+		notes = append(notes, fmt.Sprintf("the baseline also has %s, not checked now (not asked for)", strings.Join(skipped, ", ")))
+	}
+	return runs, notes, nil
+}
+
+// recordedSettings are the runtime settings a baseline's scenario was run
+// under, in the order first seen, or none for a run under the environment's.
+func recordedSettings(s report.ScenarioResult) []report.Setting {
+	var out []report.Setting
+	for _, v := range s.Variants {
+		if !slices.Contains(out, v.Setting) {
+			out = append(out, v.Setting)
+		}
+	}
+	if len(out) == 1 && out[0] == (report.Setting{}) {
+		return nil
+	}
+	return out
+}
+
+func sameParams(a, b report.Params) bool {
+	return a.Objects == b.Objects && a.Size == b.Size && a.Keep == b.Keep && maps.Equal(a.Extra, b.Extra)
+}
+
+func scenarioNames(scs []*scenario.Scenario) []string {
+	out := make([]string, len(scs))
+	for i, s := range scs {
+		out[i] = s.Name
+	}
+	return out
 }
 
 // unregistered lists the scenarios of r that this program does not

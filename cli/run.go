@@ -308,7 +308,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) erro
 	if opts.profiles {
 		opts.run.ProfileDir = stage
 	}
-	res, err := runScenarios(ctx, stderr, opts.scenarios, opts.run, opts.progress)
+	res, err := runScenarios(ctx, stderr, plan(opts.scenarios, opts.run), opts.progress)
 	if err != nil {
 		return err
 	}
@@ -515,21 +515,36 @@ func removeIfEmpty(dir string, created bool) {
 	}
 }
 
-// runScenarios runs each scenario in turn, with a progress bar on stderr,
-// and collects the results document.
-func runScenarios(ctx context.Context, stderr io.Writer, scenarios []*scenario.Scenario, run scenario.Options, mode progressMode) (*report.Results, error) {
+// planned is a scenario and the options to run it with.
+type planned struct {
+	sc   *scenario.Scenario
+	opts scenario.Options
+}
+
+// plan runs every scenario with the same options.
+func plan(scenarios []*scenario.Scenario, opts scenario.Options) []planned {
+	out := make([]planned, len(scenarios))
+	for i, sc := range scenarios {
+		out[i] = planned{sc, opts}
+	}
+	return out
+}
+
+// runScenarios runs each planned scenario in turn, with a progress bar on
+// stderr, and collects the results document.
+func runScenarios(ctx context.Context, stderr io.Writer, runs []planned, mode progressMode) (*report.Results, error) {
 	total := 0
-	for _, sc := range scenarios {
-		total += len(sc.Variants) * max(len(run.Settings), 1)
+	for _, r := range runs {
+		total += len(r.sc.Variants) * max(len(r.opts.Settings), 1)
 	}
 	pr := newProgress(stderr, mode, total)
-	run.Progress = pr.start
 	res := newResults()
-	for _, sc := range scenarios {
-		sr, err := scenario.Run(ctx, sc, run)
+	for _, r := range runs {
+		r.opts.Progress = pr.start
+		sr, err := scenario.Run(ctx, r.sc, r.opts)
 		if err != nil {
 			pr.finish(false)
-			return nil, fmt.Errorf("%s: %w", sc.Name, err)
+			return nil, fmt.Errorf("%s: %w", r.sc.Name, err)
 		}
 		res.Scenarios = append(res.Scenarios, sr)
 	}
