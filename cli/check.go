@@ -81,6 +81,8 @@ of comparing.`,
 	fl.StringVar(&f.summary, "summary", "", "also write the result as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)")
 	fl.StringVar(&f.junit, "junit", "", "also write the result as JUnit XML to this file")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto, always or never")
+	cmd.ValidArgsFunction = completeScenarios
+	completeFlags(cmd, map[string][]string{"progress": {"auto", "always", "never"}})
 	return cmd
 }
 

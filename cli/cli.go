@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/weakscope/weakscope/report/render"
 	"github.com/weakscope/weakscope/scenario"
 )
 
@@ -43,7 +44,11 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	scenario.HandleWorker()
 	var started bool
 	out := &checkedWriter{w: stdout}
-	root := newRootCmd(out, stderr, &started)
+	var tables io.Writer = out
+	if isTerminal(stdout) {
+		tables = render.Sized(out, terminalWidth(stdout))
+	}
+	root := newRootCmd(tables, stderr, &started)
 	root.SetArgs(args)
 	ctx, stop := signalContext()
 	defer stop()

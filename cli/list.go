@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/report/render"
 	"github.com/weakscope/weakscope/scenario"
 )
 
@@ -31,6 +32,7 @@ func newListCmd(stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&opts.format, "format", "table", "output format: table or json")
+	completeFlags(cmd, map[string][]string{"format": {"table", "json"}})
 	return cmd
 }
 
@@ -53,15 +55,24 @@ func runList(w io.Writer, opts listOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(entries)
 	case "table":
+		header := []string{"scenario", "variants", "defaults", "description"}
+		var rows [][]string
+		for _, e := range entries {
+			rows = append(rows, []string{e.Name, strings.Join(e.Variants, ", "), formatParams(e.Defaults), e.Description})
+		}
+		align := []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft}
+		// On a terminal, the descriptions wrap to fit it, then the
+		// defaults and the variants.
+		header, rows, _, _ = render.Fit(render.Width(w), header, rows, align, []int{3, 2, 1})
 		t := tablewriter.NewTable(w,
 			tablewriter.WithHeaderAutoFormat(tw.Off),
 			tablewriter.WithHeaderAlignment(tw.AlignLeft),
 			tablewriter.WithRowAlignment(tw.AlignLeft),
 			tablewriter.WithRowAutoWrap(tw.WrapNone),
 		)
-		t.Header("scenario", "variants", "defaults", "description")
-		for _, e := range entries {
-			if err := t.Append(e.Name, strings.Join(e.Variants, ", "), formatParams(e.Defaults), e.Description); err != nil {
+		t.Header(header)
+		for _, row := range rows {
+			if err := t.Append(row); err != nil {
 				return err
 			}
 		}

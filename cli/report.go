@@ -48,6 +48,7 @@ report.html, one chart per scenario) — without running anything.`,
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "stdout format: table, markdown, csv, json or bench")
 	cmd.Flags().StringVar(&out, "out", "", "also write the report files into this directory")
+	completeFlags(cmd, map[string][]string{"format": formatNames()})
 	return cmd
 }
 

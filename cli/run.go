@@ -85,6 +85,8 @@ it, that is done only for the scenarios where an expectation failed.`,
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when it is a terminal), always or never")
 	fl.StringVar(&f.maxHeap, "max-heap", "", "largest heap one variant may need, e.g. 8GiB (default: GOMEMLIMIT, or half of physical memory)")
 	fl.BoolVar(&f.why, "why", false, "show what keeps released objects alive in every variant (a heap dump each; by default only where an expectation fails)")
+	cmd.ValidArgsFunction = completeScenarios
+	completeFlags(cmd, map[string][]string{"format": formatNames(), "isolate": {"process", "none"}, "progress": {"auto", "always", "never"}})
 	return cmd
 }
 

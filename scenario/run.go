@@ -477,6 +477,11 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	if err := s.Sync(ctx); err != nil {
 		return report.VariantResult{}, err
 	}
+	// The length and the cycle count at the release: what the cycles to
+	// release are counted from, even if an automatic cycle (under a tight
+	// GOMEMLIMIT the collector runs back to back) releases everything
+	// before the settle below takes its first look.
+	before := releasePoint{length: subjLen(), cycle: inspect.Read().Cycle}
 	w, c := timed(func() { fault.call("Release", subj.Release) })
 	wall, cpu = wall+w, cpu+c
 	if vr, failed := fault.result(v, j); failed {
@@ -486,7 +491,7 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	if q, ok := subj.(Quiescer); ok {
 		quiesce = func() { fault.call("Quiesce", q.Quiesce) }
 	}
-	released, err := settleAfterRelease(ctx, s, subjLen, quiesce, j.MaxCycles)
+	released, err := settleAfterRelease(ctx, s, subjLen, quiesce, before, j.MaxCycles)
 	if err != nil {
 		return report.VariantResult{}, err
 	}
@@ -522,6 +527,7 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 		report.WallNS:          float64(wall.Nanoseconds()),
 		"held_bytes":           float64(int64(held.HeapLiveBytes) - int64(base.HeapLiveBytes)),
 		"settle_cycles":        float64(released.total),
+		"automatic_cycles":     float64(released.automatic),
 	}
 	if _, ok := processCPU(); ok {
 		m[report.CPUNS] = float64(cpu.Nanoseconds())
@@ -543,29 +549,43 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 }
 
 type releaseResult struct {
-	cycles  int // GC cycles, forced or not, until the holder reached its final length
-	total   int // cycles forced
-	settled bool
+	cycles    int // GC cycles, forced or not, from the release until the holder reached its final length
+	total     int // cycles forced
+	automatic int // cycles the runtime ran on its own between the release and the end of the settle
+	settled   bool
+}
+
+// releasePoint is the holder's length and the GC cycle count just before
+// the release.
+type releasePoint struct {
+	length int
+	cycle  uint64
 }
 
 // settleAfterRelease settles the heap with inspect.Settle, letting the
 // holder's own per-cycle work catch up after each cycle (see Quiescer) and
-// recording each cycle in the sampler, until two cycles in a row change neither the live object
-// count nor the holder's length, or the budget runs out. Cycles are counted with
-// the runtime's counter, so an automatic cycle that ran in between (under a
-// tight GOMEMLIMIT, say) counts too.
-func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subjLen func() int, quiesce func(), maxCycles int) (releaseResult, error) {
+// recording each cycle in the sampler, until two cycles in a row change
+// neither the live object count nor the holder's length, or the budget
+// runs out. Cycles are counted with the runtime's counter from the
+// release, so automatic cycles count too: one that ran before the first
+// forced cycle, and released everything, is not missed (which would give
+// 0), and under a collector running back to back the count includes the
+// cycles that completed before the change could be seen.
+func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subjLen func() int, quiesce func(), at releasePoint, maxCycles int) (releaseResult, error) {
 	// The holder's length, and the cycle count when it last changed.
-	last, start := subjLen(), inspect.Read().Cycle
-	changedAt := start
+	last, changedAt := at.length, at.cycle
+	look := func() {
+		if n := subjLen(); n != last {
+			last, changedAt = n, inspect.Read().Cycle
+		}
+	}
+	look()
 	after := func(ctx context.Context) error {
 		quiesce()
 		if err := s.Sync(ctx); err != nil {
 			return err
 		}
-		if n := subjLen(); n != last {
-			last, changedAt = n, inspect.Read().Cycle
-		}
+		look()
 		return nil
 	}
 	r, err := inspect.Settle(ctx,
@@ -574,7 +594,8 @@ func settleAfterRelease(ctx context.Context, s *inspect.Sampler, subjLen func() 
 		inspect.WithTimeout(time.Duration(maxCycles)*inspect.DefaultTimeout),
 		inspect.WithProbe(func() int { return last }),
 		inspect.WithAfterCycle(after))
-	return releaseResult{cycles: int(changedAt - start), total: r.Cycles, settled: r.Settled}, err
+	elapsed := int(inspect.Read().Cycle - at.cycle)
+	return releaseResult{cycles: int(changedAt - at.cycle), total: r.Cycles, automatic: max(elapsed-r.Cycles, 0), settled: r.Settled}, err
 }
 
 // BaselineProfile is where a variant's heap profile at the baseline reading

@@ -93,12 +93,15 @@ type chartSeries struct {
 // variant and setting when the scenario ran under several settings, the
 // colour and glyph then naming the variant and the dash the setting.
 //
-// The x axis counts GC cycles from each variant's first reading, as every
-// variant runs in a process of its own. Readings taken before the process
-// completed its first GC cycle are left out of the heap panel: the runtime
-// reports no live heap until then. Shaded bands mark the populate, release
-// and measure marks, each spanning the cycles at which the variants reached
-// it (a dashed line when they all reached it at the same cycle).
+// The x axis counts GC cycles from each variant's release (negative before
+// it): every variant runs in a process of its own and reaches the release
+// at a cycle of its own, so aligning them there compares them phase by
+// phase. Readings taken before the process completed its first GC cycle
+// are left out of the heap panel: the runtime reports no live heap until
+// then. The entries panel draws only the variants that measured their
+// holder's entries. Shaded bands mark the populate, release and measure
+// marks, each spanning the cycles at which the variants reached it (a
+// dashed line when they all reached it at the same cycle).
 //
 // Variants with an error or without a timeline are not drawn; a note after
 // the legend names them. When no variant can be drawn, WriteChartSVG writes
@@ -110,25 +113,25 @@ func WriteChartSVG(w io.Writer, s report.ScenarioResult) error {
 		return fmt.Errorf("scenario %s: %w: no variant has a timeline", s.Name, ErrNothingToDraw)
 	}
 
-	var xMax, heapMax, entriesMax float64
+	var xMin, xMax, heapMax, entriesMax float64
 	for _, cs := range series {
 		for _, p := range cs.heap {
-			xMax, heapMax = math.Max(xMax, p.X), math.Max(heapMax, p.Y)
+			xMin, xMax, heapMax = math.Min(xMin, p.X), math.Max(xMax, p.X), math.Max(heapMax, p.Y)
 		}
 		for _, p := range cs.entries {
-			xMax, entriesMax = math.Max(xMax, p.X), math.Max(entriesMax, p.Y)
+			xMin, xMax, entriesMax = math.Min(xMin, p.X), math.Max(xMax, p.X), math.Max(entriesMax, p.Y)
 		}
 	}
-	xMax = math.Max(xMax, 1)
+	xMax = math.Max(xMax, xMin+1)
 	unit, unitName := byteUnit(heapMax)
 
-	heap := newPanel("heap live ("+unitName+")", xMax)
+	heap := newPanel("heap live ("+unitName+")", xMin, xMax)
 	heap.Y.Max = math.Max(heapMax, unit) * heapHeadroom
 	heap.Y.Tick.Marker = niceTicks{unit: unit}
-	entries := newPanel("holder entries", xMax)
+	entries := newPanel("holder entries", xMin, xMax)
 	entries.Y.Max = math.Max(entriesMax, 1) * 1.08
 	entries.Y.Tick.Marker = niceTicks{unit: 1, whole: true}
-	entries.X.Label.Text = "GC cycles since the variant's first reading"
+	entries.X.Label.Text = "GC cycles since the variant's release (negative: before it)"
 
 	marks := phaseMarks(series)
 	heap.Add(&marks)
@@ -234,13 +237,33 @@ func chartData(s report.ScenarioResult) (series []chartSeries, skipped []string)
 			dashes: chartDashes[si%len(chartDashes)],
 			marks:  map[string]float64{},
 		}
-		first := v.Timeline[0].Cycle
+		// Every variant is drawn against the cycles since its own release,
+		// so that variants which reached it at different cycles of their
+		// processes compare phase by phase. A timeline without a release
+		// mark counts from its first reading.
+		origin := v.Timeline[0].Cycle
 		for _, r := range v.Timeline {
-			x := float64(r.Cycle - min(r.Cycle, first)) // cycles never go back
+			if r.Mark && r.Phase == "release" {
+				origin = r.Cycle
+				break
+			}
+		}
+		// The holder's entries are drawn only for a variant that measured
+		// them: a scenario may leave them out when its holder cannot be
+		// counted (unique's internal map), and the probe then holds
+		// something else.
+		_, counted := v.Metrics[report.Entries]
+		if !counted {
+			skipped = append(skipped, name+": entries not measured")
+		}
+		for _, r := range v.Timeline {
+			x := float64(r.Cycle) - float64(origin)
 			if r.Cycle > 0 {
 				cs.heap = append(cs.heap, plotter.XY{X: x, Y: float64(r.HeapLiveBytes)})
 			}
-			cs.entries = append(cs.entries, plotter.XY{X: x, Y: float64(r.Probe)})
+			if counted {
+				cs.entries = append(cs.entries, plotter.XY{X: x, Y: float64(r.Probe)})
+			}
 			if _, seen := cs.marks[r.Phase]; r.Mark && !seen {
 				cs.marks[r.Phase] = x
 			}
@@ -284,12 +307,12 @@ func drawLegendRow(dc draw.Canvas, top vg.Length, legend []plot.Legend, skipped 
 	return top - rowH
 }
 
-// newPanel returns a plot with the chart's styling and an x axis from 0 to
-// xMax cycles.
-func newPanel(yLabel string, xMax float64) *plot.Plot {
+// newPanel returns a plot with the chart's styling and an x axis from xMin
+// to xMax cycles.
+func newPanel(yLabel string, xMin, xMax float64) *plot.Plot {
 	p := plot.New()
 	p.BackgroundColor = nil
-	p.X.Min, p.X.Max = 0, xMax
+	p.X.Min, p.X.Max = xMin, xMax
 	p.Y.Min = 0
 	p.X.Tick.Marker = niceTicks{unit: 1, whole: true}
 	p.Y.Label.Text = yLabel

@@ -132,7 +132,7 @@ func TestChartContent(t *testing.T) {
 			texts := svgTexts(t, renderChart(t, s))
 			want := append([]string{
 				tc.scenario + ": heap live bytes and holder entries per GC cycle",
-				"heap live (MiB)", "holder entries", "GC cycles since the variant's first reading",
+				"heap live (MiB)", "holder entries", "GC cycles since the variant's release (negative: before it)",
 				"populate", "release", "measure",
 			}, tc.labels...)
 			for _, w := range want {
@@ -198,25 +198,47 @@ func syntheticTimeline(first uint64, heap uint64, entries int) []inspect.Sample 
 	}
 }
 
-// The x axis counts cycles from each variant's own first reading, and the
-// heap axis picks its unit from the largest reading.
+// The x axis counts cycles from each variant's own release, so variants
+// that reached it at different cycles line up there; the heap axis picks
+// its unit from the largest reading; entries are drawn only where they
+// were measured.
 func TestChartAxes(t *testing.T) {
+	measured := map[string]float64{report.Entries: 0}
 	s := report.ScenarioResult{Name: "synthetic", Variants: []report.VariantResult{
-		{Variant: "late", Timeline: syntheticTimeline(1000, 300<<10, 50)},
-		{Variant: "early", Timeline: syntheticTimeline(700, 200<<10, 50)},
+		{Variant: "late", Timeline: syntheticTimeline(1000, 300<<10, 50), Metrics: measured},
+		// This variant reaches its release 3 cycles later in its timeline.
+		{Variant: "early", Timeline: append(syntheticTimeline(700, 200<<10, 50)[:2], shift(syntheticTimeline(700, 200<<10, 50)[2:], 3)...), Metrics: measured},
+		{Variant: "uncounted", Timeline: syntheticTimeline(40, 100<<10, 50)},
 	}}
-	texts := svgTexts(t, renderChart(t, s))
+	svg := renderChart(t, s)
+	texts := svgTexts(t, svg)
 	if !slices.Contains(texts, "heap live (KiB)") {
 		t.Errorf("heap axis of a 330 KiB heap is not in KiB; texts: %q", texts)
 	}
 	for _, txt := range texts {
-		if txt == "1000" || txt == "1008" || txt == "700" || txt == "708" {
-			t.Errorf("tick label %q: the x axis counts absolute cycles, not cycles since the first reading", txt)
+		if txt == "1000" || txt == "1005" || txt == "700" || txt == "708" {
+			t.Errorf("tick label %q: the x axis counts absolute cycles, not cycles since the release", txt)
 		}
 	}
-	if !slices.Contains(texts, "8") {
-		t.Errorf("no tick at relative cycle 8; texts: %q", texts)
+	// The early variant's first reading comes 8 cycles before its release:
+	// the axis reaches back that far, and on to the measurement after it.
+	for _, want := range []string{"-8", "0", "2", "GC cycles since the variant's release (negative: before it)"} {
+		if !slices.Contains(texts, want) {
+			t.Errorf("no %q on the chart; texts: %q", want, texts)
+		}
 	}
+	if !slices.ContainsFunc(texts, func(s string) bool { return strings.Contains(s, "uncounted: entries not measured") }) {
+		t.Errorf("a variant without an entries count is not named as such; texts: %q", texts)
+	}
+}
+
+// shift moves readings n cycles later.
+func shift(tl []inspect.Sample, n uint64) []inspect.Sample {
+	out := slices.Clone(tl)
+	for i := range out {
+		out[i].Cycle += n
+	}
+	return out
 }
 
 // Variants with an error or no timeline are left out and named; a scenario

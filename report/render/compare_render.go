@@ -51,7 +51,8 @@ func formatChange(x float64) string {
 // then problems, warnings and failed expectations, then the one-line verdict.
 func WriteComparison(w io.Writer, c *report.Comparison) error {
 	header, rows := comparisonRows(c)
-	if err := renderTable(w, header, rows, comparisonAlign, false); err != nil {
+	header, rows, align, _ := Fit(Width(w), header, rows, comparisonAlign, []int{len(header) - 1})
+	if err := renderTable(w, header, rows, align, false); err != nil {
 		return err
 	}
 	var b strings.Builder

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/pprof/profile"
 	"golang.org/x/perf/benchfmt"
@@ -327,5 +328,29 @@ func TestRetentionRendered(t *testing.T) {
 	r.Scenarios[0].Variants[0].Retention[0].Path = ""
 	if err := r.Validate(); err == nil || !strings.Contains(err.Error(), "retention[0] has no path") {
 		t.Errorf("Validate accepted a retention path without text: %v", err)
+	}
+}
+
+// Drawn into a Sized writer, the tables fit its width: a terminal's.
+func TestTablesFitWidth(t *testing.T) {
+	r := load(t, "results")
+	for _, width := range []int{100, 80} {
+		var b bytes.Buffer
+		if err := render.WriteTable(render.Sized(&b, width), r); err != nil {
+			t.Fatal(err)
+		}
+		inTable := 0
+		for _, line := range strings.Split(b.String(), "\n") {
+			if !strings.ContainsAny(line, "│┌├└") {
+				continue // the lines below the table are prose
+			}
+			inTable++
+			if n := utf8.RuneCountInString(line); n > width {
+				t.Errorf("width %d: a table line of %d columns: %s", width, n, line)
+			}
+		}
+		if inTable == 0 {
+			t.Fatalf("no table drawn:\n%s", b.String())
+		}
 	}
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"github.com/mattn/go-runewidth"
 	"io"
 	"maps"
 	"slices"
@@ -95,8 +96,16 @@ func sweeps(r *report.Results) bool {
 // variants that failed to run.
 func WriteTable(w io.Writer, r *report.Results) error {
 	header, rows := Rows(r)
-	if err := renderTable(w, header, rows, alignments(len(header)), false); err != nil {
+	align := alignments(len(header))
+	// On a narrow terminal the columns that matter least go first.
+	header, rows, align, dropped := Fit(Width(w), header, rows, align, nil, "wall", "peak heap", "cleanups", "cpu", "objects")
+	if err := renderTable(w, header, rows, align, false); err != nil {
 		return err
+	}
+	if len(dropped) > 0 {
+		if _, err := fmt.Fprintf(w, "(left out to fit %d columns: %s; every metric is in --format csv and results.json)\n", Width(w), strings.Join(dropped, ", ")); err != nil {
+			return err
+		}
 	}
 	if err := writeOtherMetrics(w, r); err != nil {
 		return err
@@ -110,7 +119,7 @@ func WriteTable(w io.Writer, r *report.Results) error {
 // standardMetrics are shown in the main table or are bookkeeping.
 var standardMetrics = map[string]bool{
 	report.RetainedBytes: true, report.RetainedObjects: true, report.Entries: true, report.CyclesToRelease: true,
-	report.CleanupsRun: true, report.PeakHeapBytes: true, report.WallNS: true, report.CPUNS: true, "held_bytes": true, "settle_cycles": true,
+	report.CleanupsRun: true, report.PeakHeapBytes: true, report.WallNS: true, report.CPUNS: true, "held_bytes": true, "settle_cycles": true, "automatic_cycles": true,
 }
 
 // OtherMetrics returns a variant's scenario-specific metrics as
@@ -211,6 +220,116 @@ func WriteExpectations(w io.Writer, r *report.Results) error {
 	}
 	_, err := io.WriteString(w, "\n"+b.String())
 	return err
+}
+
+// Sized returns a writer that writes to w and asks the text tables drawn
+// into it to fit in width columns, wrapping the widest cells (a terminal's
+// width, say); 0 means no limit. Markdown tables are never wrapped.
+func Sized(w io.Writer, width int) io.Writer { return sizedWriter{w, max(width, 0)} }
+
+type sizedWriter struct {
+	io.Writer
+	width int
+}
+
+// Width is the width w was given with Sized, or 0.
+func Width(w io.Writer) int {
+	if s, ok := w.(sizedWriter); ok {
+		return s.width
+	}
+	return 0
+}
+
+// Fit makes a text table fit width columns (0: no limit): it first wraps
+// the cells of the columns in wrap, in that order, at spaces (each down to
+// 16 columns at most), then leaves out the columns titled in drop, in that
+// order, until the table fits. It returns the table as it is to be drawn
+// and the titles of the columns it left out.
+func Fit(width int, header []string, rows [][]string, align []tw.Align, wrap []int, drop ...string) ([]string, [][]string, []tw.Align, []string) {
+	if width <= 0 {
+		return header, rows, align, nil
+	}
+	for _, col := range wrap {
+		over := tableWidth(header, rows) - width
+		if col < 0 || col >= len(header) || over <= 0 {
+			continue
+		}
+		limit := max(columnWidth(header, rows, col)-over, 16)
+		rows = slices.Clone(rows)
+		for i, row := range rows {
+			row = slices.Clone(row)
+			row[col] = wrapText(row[col], limit)
+			rows[i] = row
+		}
+	}
+	var dropped []string
+	for _, title := range drop {
+		if tableWidth(header, rows) <= width {
+			break
+		}
+		i := slices.Index(header, title)
+		if i < 0 {
+			continue
+		}
+		dropped = append(dropped, title)
+		header = slices.Delete(slices.Clone(header), i, i+1)
+		align = slices.Delete(slices.Clone(align), i, i+1)
+		out := make([][]string, len(rows))
+		for j, row := range rows {
+			out[j] = slices.Delete(slices.Clone(row), i, i+1)
+		}
+		rows = out
+	}
+	return header, rows, align, dropped
+}
+
+// tableWidth is the width of the table tablewriter draws: each column's
+// widest line with a space either side, and a border between and around.
+func tableWidth(header []string, rows [][]string) int {
+	w := 1
+	for i := range header {
+		w += columnWidth(header, rows, i) + 3
+	}
+	return w
+}
+
+func columnWidth(header []string, rows [][]string, i int) int {
+	w := 0
+	for _, cell := range append([]string{header[i]}, columnCells(rows, i)...) {
+		for _, line := range strings.Split(cell, "\n") {
+			w = max(w, runewidth.StringWidth(line))
+		}
+	}
+	return w
+}
+
+func columnCells(rows [][]string, i int) []string {
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		if i < len(r) {
+			out = append(out, r[i])
+		}
+	}
+	return out
+}
+
+// wrapText breaks s at spaces into lines of at most width columns (a word
+// longer than that stays whole).
+func wrapText(s string, width int) string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case runewidth.StringWidth(line)+1+runewidth.StringWidth(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	return strings.Join(append(lines, line), "\n")
 }
 
 // renderTable draws a table with tablewriter, as aligned text or, when

@@ -28,8 +28,12 @@ for an object with a pointer field and no finalizer.`,
 		Expectations: []scenario.Expectation{
 			{Text: "the weak pointers of held objects stay non-nil", Check: scenario.Equals("held", report.Entries, scenario.ObjectCount)},
 			{Text: "the weak pointers of dropped objects are nil after settling", Check: scenario.Equals("dropped", report.Entries, scenario.Const(0))},
-			{Text: "the first GC cycle that starts after the drop clears them: 1 cycle, or 2 if one was already under way", Check: scenario.AllOf(scenario.AtLeast("dropped", report.CyclesToRelease, scenario.Const(1)),
-				scenario.AtMost("dropped", report.CyclesToRelease, scenario.Const(2)))},
+			{Text: "the first GC cycle that starts after the drop clears them: 1 cycle, or 2 if one was already under way (plus the automatic cycles that ran meanwhile: under a tight GOMEMLIMIT the collector runs back to back and the runner cannot look after every cycle)", Check: func(m scenario.Measured, p Params) (bool, string) {
+				auto := m.Get("dropped", "automatic_cycles")
+				return scenario.AllOf(
+					scenario.AtLeast("dropped", report.CyclesToRelease, scenario.Const(1)),
+					scenario.AtMost("dropped", report.CyclesToRelease, scenario.Const(2+auto)))(m, p)
+			}},
 		},
 	}
 }
