@@ -378,3 +378,24 @@ func TestFIFOInput(t *testing.T) {
 		t.Errorf("a pipe that delivers: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// --why refuses up front when the heap dump cannot fit in TMPDIR.
+func TestWhyNeedsRoom(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	dir := filepath.Join(t.TempDir(), "small")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	t.Setenv("TMPDIR", dir)
+	var stdout, stderr bytes.Buffer
+	code := Run([]string{"run", "--why", "report-cache", "--out", filepath.Join(t.TempDir(), "out")}, &stdout, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), "--why: the heap dump of report-cache needs about") || !strings.Contains(stderr.String(), dir) {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}

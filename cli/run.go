@@ -134,6 +134,11 @@ func (f runFlags) validate(args []string) (runOptions, error) {
 	if err := checkHeap(opts.scenarios, opts.run.Params, f.maxHeap); err != nil {
 		return opts, err
 	}
+	if f.why {
+		if err := checkDumpRoom(opts.scenarios, opts.run.Params); err != nil {
+			return opts, err
+		}
+	}
 	return opts, nil
 }
 
@@ -164,6 +169,26 @@ func checkHeap(scenarios []*scenario.Scenario, over report.Params, maxHeap strin
 		if need > float64(limit) {
 			return usagef("--objects/--size: %s needs about %s of heap per variant (%d objects of %s, twice over for the collector), more than the %s allowed (%s; raise it with --max-heap)",
 				sc.Name, report.FormatBytes(need), p.Objects, report.FormatBytes(float64(p.Size)), report.FormatBytes(float64(limit)), why)
+		}
+	}
+	return nil
+}
+
+// checkDumpRoom refuses --why when the heap dump of the largest variant
+// (about its heap: objects × (size + overhead), plus the process's own)
+// cannot fit in the temporary directory it is written to.
+func checkDumpRoom(scenarios []*scenario.Scenario, over report.Params) error {
+	dir := os.TempDir()
+	free, ok := freeSpace(dir)
+	if !ok {
+		return nil
+	}
+	for _, sc := range scenarios {
+		p := sc.Params(over)
+		need := 1.2*float64(p.Objects)*float64(p.Size+heapPerObject) + 4<<20
+		if need > float64(free) {
+			return usagef("--why: the heap dump of %s needs about %s in %s, which has %s free (point TMPDIR at a larger file system)",
+				sc.Name, report.FormatBytes(need), dir, report.FormatBytes(float64(free)))
 		}
 	}
 	return nil

@@ -296,13 +296,36 @@ func weakAddr[T any](p weak.Pointer[T]) uintptr {
 	return uintptr(unsafe.Pointer(p.Value()))
 }
 
+// ErrNoRoom is wrapped by the error RetentionPaths returns when the heap
+// dump does not fit in its directory: refused before writing when the
+// file system says it cannot, or found cut short after.
+var ErrNoRoom = errors.New("no room for the heap dump")
+
+// DumpSize estimates the size of a heap dump of this process now: about
+// the heap (every object's contents), plus its stacks and the runtime's
+// records of types, roots and specials.
+func DumpSize() uint64 {
+	r := Read()
+	return r.HeapObjectBytes + r.HeapObjectBytes/8 + 1<<20
+}
+
 func dumpHeap(ctx context.Context, cfg retentionConfig) (*heapdump.Dump, error) {
-	f, err := os.CreateTemp(cfg.dir, "weakscope-*.heapdump")
+	dir := cfg.dir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	need := estimateDump()
+	if free, ok := freeSpace(dir); ok && free < need {
+		return nil, fmt.Errorf("%w: it needs about %s in %s, which has %s free (write it elsewhere with TMPDIR or WithTempDir)", ErrNoRoom, formatSize(need), dir, formatSize(free))
+	}
+	f, err := os.CreateTemp(dir, "weakscope-*.heapdump")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot write the heap dump in %s: %w", dir, err)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
+	// WriteHeapDump reports no error: a dump that did not fit is merely
+	// cut short, and the reader below finds it so.
 	debug.WriteHeapDump(f.Fd())
 	info, err := f.Stat()
 	if err != nil {
@@ -314,7 +337,25 @@ func dumpHeap(ctx context.Context, cfg retentionConfig) (*heapdump.Dump, error) 
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	return heapdump.Read(ctxReader{ctx, f})
+	d, err := heapdump.Read(ctxReader{ctx, f})
+	if err != nil && errors.Is(err, io.ErrUnexpectedEOF) {
+		if free, ok := freeSpace(dir); ok && free < 1<<20 {
+			return nil, fmt.Errorf("%w: the dump written to %s was cut short at %s: the file system is full (it needs about %s; write it elsewhere with TMPDIR or WithTempDir)", ErrNoRoom, dir, formatSize(uint64(info.Size())), formatSize(need))
+		}
+	}
+	return d, err
+}
+
+// estimateDump is DumpSize; tests replace it to write a dump that cannot
+// fit.
+var estimateDump = DumpSize
+
+// formatSize shows a byte count in MiB, or KiB when smaller.
+func formatSize(n uint64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 }
 
 // ctxReader stops reading once ctx is done.

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package cli
+
+// freeSpace cannot tell here.
+func freeSpace(string) (uint64, bool) { return 0, false }
