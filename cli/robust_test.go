@@ -399,3 +399,44 @@ func TestWhyNeedsRoom(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// The real /dev/full, where there is one.
+func TestStdoutDevFull(t *testing.T) {
+	f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer f.Close()
+	var stderr bytes.Buffer
+	if code := Run([]string{"list"}, f, &stderr); code != exitFailed || !strings.Contains(stderr.String(), "writing standard output") {
+		t.Errorf("list > /dev/full: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// An output directory that fills up during the run: the table is printed,
+// the error says the results were not saved, and nothing half-written is
+// left in it.
+func TestOutDirFills(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	out := filepath.Join(t.TempDir(), "full")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", out).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, msg)
+	}
+	t.Cleanup(func() { exec.Command("umount", out).Run() })
+	var stdout, stderr bytes.Buffer
+	code := Run([]string{"run", "weak-ref", "report-cache", "--isolate", "none", "--out", out, "--progress", "never"}, &stdout, &stderr)
+	if code != exitFailed || !strings.Contains(stderr.String(), "no space left on device") || !strings.Contains(stderr.String(), "the results above were not saved") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "report-cache") || !strings.Contains(stdout.String(), "PASS weak-ref") {
+		t.Errorf("the measured table was lost:\n%s", stdout.String())
+	}
+	if left := listFiles(t, out); len(left) != 0 {
+		t.Errorf("left in the full directory: %v", left)
+	}
+}

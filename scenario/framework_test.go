@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"weak"
 
 	"github.com/weakscope/weakscope/report"
 	"github.com/weakscope/weakscope/scenario"
@@ -355,5 +357,79 @@ func TestMapFuncsWrapped(t *testing.T) {
 		if got := q.calls.Load(); (got > 0) != wrapped {
 			t.Errorf("Wrapped set %v: Quiesce called %d times", wrapped, got)
 		}
+	}
+}
+
+// releasesInRelease is a subject whose release is followed at once by a
+// GC cycle of the runtime's own, before the runner looks: what a tight
+// GOMEMLIMIT does.
+type releasesInRelease struct {
+	mu  sync.Mutex
+	obj *item
+	wp  weakItem
+}
+
+type weakItem = interface{ Value() *item }
+
+// weakPointer is weak.Make, as the interface above.
+func weakPointer(p *item) weakItem { wp := weak.Make(p); return &wp }
+
+func (s *releasesInRelease) Populate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.obj = newItem(0, scenario.Params{Size: 64})
+	s.wp = weakPointer(s.obj)
+}
+func (s *releasesInRelease) Release() {
+	s.mu.Lock()
+	s.obj = nil
+	s.mu.Unlock()
+	runtime.GC() // the automatic cycle that releases it
+}
+func (s *releasesInRelease) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.wp != nil && s.wp.Value() != nil {
+		return 1
+	}
+	return 0
+}
+
+// A release that a cycle completed before the runner's first look still
+// counts that cycle: cycles to release are counted from the release.
+func TestCyclesCountedFromTheRelease(t *testing.T) {
+	sc := &scenario.Scenario{Name: "cycles-from-release-test", Defaults: scenario.Params{Objects: 1, Size: 64},
+		Variants: []scenario.Variant{{Name: "v", New: func(scenario.Params) scenario.Subject { return &releasesInRelease{} }}}}
+	for range 5 {
+		_, vs := run(t, sc, inProcess())
+		m := vs["v"].Metrics
+		if m[report.Entries] != 0 || m[report.CyclesToRelease] < 1 {
+			t.Fatalf("entries %v after %v cycles (automatic %v), want 0 after at least 1", m[report.Entries], m[report.CyclesToRelease], m["automatic_cycles"])
+		}
+		if m["automatic_cycles"] < 1 {
+			t.Errorf("the runtime's own cycle in Release is not counted as automatic: %v", m["automatic_cycles"])
+		}
+	}
+}
+
+// nothing is a holder that holds nothing: what a run retains with it is
+// the runner's own.
+type nothing struct{}
+
+func (nothing) Put(int, *item)        {}
+func (nothing) Get(int) (*item, bool) { return nil, false }
+func (nothing) Len() int              { return 0 }
+
+// The runner's bookkeeping does not count as the holder's: once the
+// callers have dropped everything, a holder of nothing retains (almost)
+// nothing, not 8 bytes per object for the callers' slice.
+func TestRunnerBookkeepingNotRetained(t *testing.T) {
+	sc := &scenario.Scenario{Name: "bookkeeping-test", Defaults: scenario.Params{Objects: 50_000, Size: 16},
+		Variants: []scenario.Variant{scenario.Map[int, item]{Name: "nothing", Key: intKey, Value: newItem,
+			New: func(scenario.Params) scenario.MapHolder[int, item] { return nothing{} }}.Store()}}
+	_, vs := run(t, sc, inProcess())
+	// The callers' slice of 50,000 references alone is 400 KB.
+	if got := vs["nothing"].Metrics[report.RetainedBytes]; got > 64<<10 {
+		t.Errorf("a holder of nothing retained %s after the release", report.FormatBytes(got))
 	}
 }
