@@ -339,7 +339,11 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) erro
 	if err != nil {
 		return err
 	}
-	files, writeErr := writeOutputs(stage, opts.out, res)
+	var files []string
+	writeErr := profileError(res)
+	if writeErr == nil {
+		files, writeErr = writeOutputs(stage, opts.out, res)
+	}
 	// The measured table is printed even when the files could not be
 	// written: a full disk must not lose the run's numbers too.
 	if err := render.Write(stdout, res, opts.format); err != nil {
@@ -351,6 +355,19 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) erro
 	fmt.Fprintf(stderr, "weakscope: wrote %s\n", describeOutputs(opts.out, files))
 	if res.Failed() {
 		return fmt.Errorf("%w: see the FAIL and ERROR lines above", errCheckFailed)
+	}
+	return nil
+}
+
+// profileError is the first heap profile a variant could not write, as an
+// error, or nil.
+func profileError(res *report.Results) error {
+	for _, s := range res.Scenarios {
+		for _, v := range s.Variants {
+			if v.ProfileError != "" {
+				return fmt.Errorf("heap profile of %s/%s: %s", s.Name, v.Variant, v.ProfileError)
+			}
+		}
 	}
 	return nil
 }

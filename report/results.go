@@ -182,6 +182,9 @@ type VariantResult struct {
 	Timeline []inspect.Sample `json:"timeline,omitempty"`
 	// Profile is the heap profile's path, relative to the results file.
 	Profile string `json:"profile,omitempty"`
+	// ProfileError says why the heap profile could not be written (a
+	// full disk, say); the metrics are measured all the same.
+	ProfileError string `json:"profile_error,omitempty"`
 	// Error is set when the variant could not be measured (a worker that
 	// crashed or timed out); Metrics is then empty.
 	Error string `json:"error,omitempty"`

@@ -449,14 +449,15 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	}
 	base := s.Mark("baseline")
 	baseSentinels := s.SentinelCleanups()
+	// A profile that cannot be written (a full disk) costs the variant its
+	// profile, not its measurement: the result says why.
+	var profileErr error
 	if j.Profile != "" {
 		// What the runtime's profile holds now is the process's own, not
 		// the variant's: the baseline of the difference (see ProfileDir).
 		// Writing it leaves garbage only, which the next settle collects
 		// before anything is read.
-		if err := writeProfile(BaselineProfile(j.Profile)); err != nil {
-			return report.VariantResult{}, err
-		}
+		profileErr = writeProfile(BaselineProfile(j.Profile))
 	}
 
 	s.Mark("populate")
@@ -504,10 +505,15 @@ func measureVariant(ctx context.Context, j job, v Variant) (report.VariantResult
 	vr := report.VariantResult{
 		Variant: v.Name, Holder: v.Holder, Setting: j.Setting, Runs: 1, Settled: released.settled, Volatile: v.Volatile,
 	}
-	if j.Profile != "" {
-		if err := writeProfile(j.Profile); err != nil {
-			return report.VariantResult{}, err
-		}
+	if j.Profile != "" && profileErr == nil {
+		profileErr = writeProfile(j.Profile)
+	}
+	switch {
+	case profileErr != nil:
+		vr.ProfileError = profileErr.Error()
+		os.Remove(j.Profile)
+		os.Remove(BaselineProfile(j.Profile))
+	case j.Profile != "":
 		vr.Profile = j.Profile
 	}
 	tl := s.Stop()
