@@ -431,40 +431,8 @@ func newGraph(d *heapdump.Dump, own bool) *graph {
 // search visits every object a root reaches, first from the roots in the
 // dump, then from the inferred cleanup roots.
 func (g *graph) search(ctx context.Context) error {
-	d := g.d
-	for i, s := range d.Segments {
-		for _, p := range s.Pointers {
-			g.seed(rootRef{kind: RootGlobal, index: i}, p.Value, p.Offset)
-		}
-	}
-	for i, f := range d.Frames {
-		for _, p := range f.Pointers {
-			g.seed(rootRef{kind: RootStack, index: i}, p.Value, p.Offset)
-		}
-	}
-	for i, f := range d.Finalizers {
-		if o, ok := d.Find(f.Obj); ok {
-			for _, p := range d.Pointers(o) {
-				g.seed(rootRef{kind: RootFinalizer, index: i}, p.Value, p.Offset)
-			}
-		}
-		g.seed(rootRef{kind: RootFinalizer, what: whatFunc, index: i}, f.Fn, 0)
-	}
-	for i, f := range d.QueuedFinalizers {
-		g.seed(rootRef{kind: RootQueuedFinalizer, what: whatObject, index: i}, f.Obj, 0)
-		g.seed(rootRef{kind: RootQueuedFinalizer, what: whatFunc, index: i}, f.Fn, 0)
-	}
-	for i, gr := range d.Goroutines {
-		g.seed(rootRef{kind: RootOther, what: whatCtxt, index: i}, gr.Ctxt, 0)
-	}
-	for i, x := range d.Defers {
-		g.seed(rootRef{kind: RootOther, what: whatDefer, index: i}, x.Fn, 0)
-	}
-	for i, x := range d.Panics {
-		g.seed(rootRef{kind: RootOther, what: whatPanic, index: i}, x.ArgData, 0)
-	}
-	for i, x := range d.OtherRoots {
-		g.seed(rootRef{kind: RootOther, what: whatOther, index: i}, x.Ptr, 0)
+	for r := range g.d.Roots() {
+		g.seed(rootRefOf(r), r.Addr, r.Offset)
 	}
 	g.expand()
 	if err := ctx.Err(); err != nil {
@@ -472,6 +440,31 @@ func (g *graph) search(ctx context.Context) error {
 	}
 	g.inferCleanups()
 	return ctx.Err()
+}
+
+// rootRefOf says which root of the dump a root pointer comes from.
+func rootRefOf(r heapdump.RootPointer) rootRef {
+	switch r.Kind {
+	case heapdump.RootSegment:
+		return rootRef{kind: RootGlobal, index: r.Index}
+	case heapdump.RootFrame:
+		return rootRef{kind: RootStack, index: r.Index}
+	case heapdump.RootFinalizerObject:
+		return rootRef{kind: RootFinalizer, index: r.Index}
+	case heapdump.RootFinalizerFunc:
+		return rootRef{kind: RootFinalizer, what: whatFunc, index: r.Index}
+	case heapdump.RootQueuedObject:
+		return rootRef{kind: RootQueuedFinalizer, what: whatObject, index: r.Index}
+	case heapdump.RootQueuedFunc:
+		return rootRef{kind: RootQueuedFinalizer, what: whatFunc, index: r.Index}
+	case heapdump.RootGoroutineContext:
+		return rootRef{kind: RootOther, what: whatCtxt, index: r.Index}
+	case heapdump.RootDefer:
+		return rootRef{kind: RootOther, what: whatDefer, index: r.Index}
+	case heapdump.RootPanic:
+		return rootRef{kind: RootOther, what: whatPanic, index: r.Index}
+	}
+	return rootRef{kind: RootOther, what: whatOther, index: r.Index}
 }
 
 // seed visits the object holding addr, if unvisited, from root r.
