@@ -1,6 +1,10 @@
 package heapdump
 
-import "runtime"
+import (
+	"fmt"
+	"runtime"
+	"slices"
+)
 
 // Dump is the content of a heap dump that matters for following pointers.
 // Addresses are those of the process that wrote the dump.
@@ -235,4 +239,35 @@ func (d *Dump) Find(addr uint64) (int, bool) {
 func (d *Dump) Pointers(i int) []Pointer {
 	o := d.Objects[i]
 	return d.ptrs[o.lo:o.hi:o.hi]
+}
+
+// NewDump assembles a Dump from objects, sorted by address and not
+// overlapping, and the pointer words of each (pointers[i] for objects[i],
+// offsets within the object): for tests, and for tools that analyse a heap
+// they learnt about some other way. Add the roots (Segments, Frames, …) to
+// the returned Dump's fields afterwards.
+func NewDump(params Params, objects []Object, pointers [][]Pointer) (*Dump, error) {
+	if len(pointers) > len(objects) {
+		return nil, fmt.Errorf("heapdump: %d pointer lists for %d objects", len(pointers), len(objects))
+	}
+	d := &Dump{Params: params, Objects: slices.Clone(objects), addrs: make([]uint64, len(objects))}
+	for i := range d.Objects {
+		o := &d.Objects[i]
+		if i > 0 && o.Addr < d.Objects[i-1].Addr+d.Objects[i-1].Size {
+			return nil, fmt.Errorf("heapdump: object %d at %#x overlaps or precedes the one before it", i, o.Addr)
+		}
+		d.addrs[i] = o.Addr
+		o.lo = uint32(len(d.ptrs))
+		if i < len(pointers) {
+			for _, p := range pointers[i] {
+				if p.Offset >= o.Size {
+					return nil, fmt.Errorf("heapdump: object %d: pointer at offset %d outside its %d bytes", i, p.Offset, o.Size)
+				}
+				d.ptrs = append(d.ptrs, p)
+			}
+			o.HasPointers = o.HasPointers || len(pointers[i]) > 0
+		}
+		o.hi = uint32(len(d.ptrs))
+	}
+	return d, nil
 }
