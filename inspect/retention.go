@@ -259,7 +259,7 @@ func RetentionPaths(ctx context.Context, targets []uintptr, opts ...RetentionOpt
 	if err != nil {
 		return nil, fmt.Errorf("inspect: retention paths: %w", err)
 	}
-	g := newGraph(d, d.Params.GoVersion == runtime.Version() && d.Params.PtrSize == int(unsafe.Sizeof(uintptr(0))))
+	g := newGraph(d, ownNames(isOwnDump(d)))
 	if err := g.search(ctx); err != nil {
 		return nil, fmt.Errorf("inspect: retention paths: %w", err)
 	}
@@ -374,8 +374,8 @@ func (r ctxReader) Read(p []byte) (int, error) {
 // graph finds, by breadth-first search, how every object in a dump is
 // first reached from the roots.
 type graph struct {
-	d   *heapdump.Dump
-	own bool // the dump is of this process, so type words can be read
+	d     *heapdump.Dump
+	names names // what turns the dump's addresses into names
 
 	// parent holds, per object, unvisited, the index of the object that
 	// reached it, or rootParent(i) for g.roots[i]; via holds the offset
@@ -415,10 +415,10 @@ const (
 
 const unknownFunc = "unknown"
 
-func newGraph(d *heapdump.Dump, own bool) *graph {
+func newGraph(d *heapdump.Dump, n names) *graph {
 	g := &graph{
 		d:      d,
-		own:    own,
+		names:  n,
 		parent: make([]int32, len(d.Objects)),
 		via:    make([]uint64, len(d.Objects)),
 	}
@@ -526,7 +526,7 @@ func (g *graph) inferCleanups() {
 		if g.parent[i] != unvisited {
 			continue
 		}
-		name := funcName(o.First)
+		name := g.names.fn(o.First)
 		switch {
 		case strings.HasPrefix(name, "runtime.AddCleanup["):
 			adapters++
@@ -586,7 +586,7 @@ func (g *graph) root(r rootRef, off uint64) Root {
 	case RootGlobal:
 		s := d.Segments[r.index]
 		root.Detail = s.Name
-		if name, symOff, ok := globalName(s.Addr + off); ok {
+		if name, symOff, ok := g.names.global(s.Addr + off); ok {
 			root.Name, root.Offset = name, symOff
 		} else {
 			root.Name, root.Offset = fmt.Sprintf("%s+%#x", s.Name, off), 0
@@ -600,7 +600,7 @@ func (g *graph) root(r rootRef, off uint64) Root {
 		if r.kind == RootQueuedFinalizer {
 			f = d.QueuedFinalizers
 		}
-		root.Name = orUnknown(funcName(f[r.index].FnPC))
+		root.Name = orUnknown(g.names.fn(f[r.index].FnPC))
 		root.Detail = fmt.Sprintf("on object %#x", f[r.index].Obj)
 		if r.kind == RootQueuedFinalizer {
 			root.Detail = fmt.Sprintf("for object %#x", f[r.index].Obj)
@@ -608,7 +608,7 @@ func (g *graph) root(r rootRef, off uint64) Root {
 	case RootCleanup:
 		o := d.Objects[r.index]
 		if r.what == whatClosure {
-			root.Name = funcName(o.First)
+			root.Name = g.names.fn(o.First)
 			root.Detail = "inferred from its function's closure"
 		} else {
 			root.Name = unknownFunc
@@ -621,7 +621,7 @@ func (g *graph) root(r rootRef, off uint64) Root {
 			root.Name, root.Detail = "closure context", fmt.Sprintf("goroutine %d", gr.ID)
 		case whatDefer:
 			x := d.Defers[r.index]
-			root.Name, root.Detail = "deferred "+orUnknown(funcName(x.FnPC)), g.goroutineOf(x.Goroutine)
+			root.Name, root.Detail = "deferred "+orUnknown(g.names.fn(x.FnPC)), g.goroutineOf(x.Goroutine)
 		case whatPanic:
 			root.Name, root.Detail = "panic value", g.goroutineOf(d.Panics[r.index].Goroutine)
 		default:
@@ -650,7 +650,7 @@ func orUnknown(s string) string {
 // typeOf names the type of object i, best effort.
 func (g *graph) typeOf(i int) string {
 	o := g.d.Objects[i]
-	if name := funcName(o.First); name != "" {
+	if name := g.names.fn(o.First); name != "" {
 		return "func " + name
 	}
 	p := g.d.Params
@@ -659,12 +659,28 @@ func (g *graph) typeOf(i int) string {
 	// one (up to 8 bytes bigger than a header allows) without: its first
 	// word could be anything, and reading a type from it crashes the
 	// process, so slots of headerMax bytes are left unnamed.
-	if !g.own || !o.HasPointers || o.Size <= headerMin || o.Size >= headerMax || !static {
+	if !o.HasPointers || o.Size <= headerMin || o.Size >= headerMax || !static {
 		return ""
+	}
+	if !g.names.own {
+		// Another process's memory: the dump names the types of its
+		// itabs, and only those.
+		return g.dumpType(o.First)
 	}
 	t := typeAt(o.First)
 	if size := uint64(t.Size()); size > 0 && (o.Size-uint64(p.PtrSize))/size >= 2 {
 		return "[]" + t.String()
 	}
 	return t.String()
+}
+
+// dumpType names the type whose descriptor is at addr, if the dump
+// describes it.
+func (g *graph) dumpType(addr uint64) string {
+	for _, t := range g.d.Types {
+		if t.Addr == addr {
+			return t.Name
+		}
+	}
+	return ""
 }

@@ -96,9 +96,7 @@ var executableSymbols = sync.OnceValue(func() symbolTable {
 	} else {
 		t = elfSymbols(exe)
 	}
-	slices.SortFunc(t, func(a, b symbol) int {
-		return cmp.Or(cmp.Compare(a.addr, b.addr), strings.Compare(a.name, b.name))
-	})
+	sortSymbols(t)
 	anchor := reflect.TypeFor[symbol]().PkgPath() + ".symbolAnchor"
 	here := uint64(uintptr(unsafe.Pointer(&symbolAnchor)))
 	for _, s := range t {
@@ -111,6 +109,13 @@ var executableSymbols = sync.OnceValue(func() symbolTable {
 	}
 	return t
 })
+
+// sortSymbols sorts a symbol table by address, then name.
+func sortSymbols(t symbolTable) {
+	slices.SortFunc(t, func(a, b symbol) int {
+		return cmp.Or(cmp.Compare(a.addr, b.addr), strings.Compare(a.name, b.name))
+	})
+}
 
 // sectionMarkers are the linker's symbols for the bounds of sections,
 // which share their addresses with the first variables.

@@ -88,6 +88,7 @@ type Dominators struct {
 	g        *Graph
 	idom     []int32  // per object: its immediate dominator (an object, or Root), or unreached
 	retained []uint64 // per object: the bytes it retains
+	count    []int32  // per object: the objects it retains
 	order    []int32  // the reached objects in depth-first preorder
 	total    uint64   // bytes of the reached objects
 }
@@ -202,7 +203,7 @@ func (g *Graph) Dominators() *Dominators {
 		idomPre[w] = d
 	}
 
-	dm := &Dominators{g: g, idom: make([]int32, n), retained: make([]uint64, n), order: make([]int32, 0, m-1)}
+	dm := &Dominators{g: g, idom: make([]int32, n), retained: make([]uint64, n), count: make([]int32, n), order: make([]int32, 0, m-1)}
 	for i := range dm.idom {
 		dm.idom[i] = unreached
 	}
@@ -216,8 +217,10 @@ func (g *Graph) Dominators() *Dominators {
 	for w := m - 1; w >= 1; w-- {
 		obj := order[w] - 1
 		dm.retained[obj] += g.d.Objects[obj].Size
+		dm.count[obj]++
 		if p := dm.idom[obj]; p >= 0 {
 			dm.retained[p] += dm.retained[obj]
+			dm.count[p] += dm.count[obj]
 		} else {
 			dm.total += dm.retained[obj]
 		}
@@ -236,6 +239,10 @@ func (d *Dominators) IDom(i int) (dom int, ok bool) {
 // Retained is the number of bytes object i retains: its own size and that
 // of every object it dominates. It is 0 for an object no root reaches.
 func (d *Dominators) Retained(i int) uint64 { return d.retained[i] }
+
+// RetainedObjects is the number of objects object i retains, itself
+// included; 0 for an object no root reaches.
+func (d *Dominators) RetainedObjects(i int) int { return int(d.count[i]) }
 
 // Reached is the number of objects a root reaches, and their bytes.
 func (d *Dominators) Reached() (objects int, bytes uint64) { return len(d.order), d.total }

@@ -85,14 +85,19 @@ func TestDominatorsBruteForce(t *testing.T) {
 			without := reachable(g, a)
 			dominated[a] = make([]bool, n)
 			var lost uint64
+			lostObjects := 0
 			for x := range n {
 				if all[x] && (x == a || !without[x]) {
 					dominated[a][x] = true
 					lost += d.Objects[x].Size
+					lostObjects++
 				}
 			}
 			if got := dm.Retained(a); got != lost {
 				t.Fatalf("trial %d: object %d retains %d bytes, want %d", trial, a, got, lost)
+			}
+			if got := dm.RetainedObjects(a); got != lostObjects {
+				t.Fatalf("trial %d: object %d retains %d objects, want %d", trial, a, got, lostObjects)
 			}
 		}
 		for x := range n {

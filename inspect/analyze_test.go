@@ -1,0 +1,130 @@
+package inspect_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/weakscope/weakscope/inspect"
+	"github.com/weakscope/weakscope/inspect/heapdump"
+)
+
+// dumpOfDumper builds testdata/dumper, runs it, and returns its dump and
+// executable.
+func dumpOfDumper(t *testing.T) (*heapdump.Dump, string) {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the program with")
+	}
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "dumper")
+	if out, err := exec.Command(goTool, "build", "-o", exe, "./testdata/dumper").CombinedOutput(); err != nil {
+		t.Fatalf("building dumper: %v\n%s", err, out)
+	}
+	file := filepath.Join(dir, "heap.dump")
+	if out, err := exec.Command(exe, file).CombinedOutput(); err != nil {
+		t.Fatalf("dumper: %v\n%s", err, out)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d, err := heapdump.Read(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, exe
+}
+
+// Another program's dump, analysed with its executable: the global map
+// that retains a thousand sessions leads, named, with what it retains.
+func TestAnalyzeHeap(t *testing.T) {
+	d, exe := dumpOfDumper(t)
+	a, err := inspect.AnalyzeHeap(context.Background(), d, inspect.WithExecutable(exe), inspect.WithTop(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Objects != len(d.Objects) || a.ReachedObjects+a.UnreachedObjects != a.Objects || a.Bytes == 0 {
+		t.Errorf("counts: %d objects (%d reached, %d not), %d bytes", a.Objects, a.ReachedObjects, a.UnreachedObjects, a.Bytes)
+	}
+	if len(a.Dominators) == 0 {
+		t.Fatal("no dominators")
+	}
+	top := a.Dominators[0]
+	// 1000 sessions of a 1 KiB body, a user and the session itself.
+	if top.Retained < 1000*1024 || top.RetainedObjects < 3000 {
+		t.Errorf("top dominator retains %d bytes in %d objects, want the sessions' megabyte", top.Retained, top.RetainedObjects)
+	}
+	if top.Path.Root.Name != "main.sessions" || !strings.Contains(top.Path.String(), "global main.sessions") {
+		t.Errorf("top dominator's path %q, want it to start at global main.sessions", top.Path)
+	}
+	var bodies *inspect.HeapClass
+	for i, c := range a.Classes {
+		if c.Name == "object (1.0 KiB)" {
+			bodies = &a.Classes[i]
+		}
+	}
+	if bodies == nil || bodies.Objects < 1000 {
+		t.Errorf("no class of at least 1000 1 KiB bodies: %+v", a.Classes[:min(5, len(a.Classes))])
+	}
+	// Paths to the objects of a class, most retaining first.
+	found := a.Find("object (1.0 KiB)", 3)
+	if len(found) != 3 {
+		t.Fatalf("Find: %v", found)
+	}
+	if p := a.Path(found[0]); !p.Found || p.Root.Name != "main.sessions" {
+		t.Errorf("path to a session body: %v", p)
+	}
+
+	// Without the executable, the same dump: globals by segment offset.
+	a, err = inspect.AnalyzeHeap(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := a.Dominators[0].Path; p.Root.Kind != inspect.RootGlobal || strings.Contains(p.Root.Name, "main.sessions") {
+		t.Errorf("without the executable, the root %+v should be a global named by its segment", p.Root)
+	}
+}
+
+type bigEntry struct {
+	_ *bigEntry
+	_ [80]uint64
+}
+
+var analyzeRegistry []*bigEntry
+
+// This process's own heap: named from the process, types included.
+func TestAnalyzeThisProcess(t *testing.T) {
+	for range 2000 {
+		analyzeRegistry = append(analyzeRegistry, &bigEntry{})
+	}
+	defer func() { analyzeRegistry = nil }()
+	inspect.NameGlobal("inspect_test.analyzeRegistry", &analyzeRegistry)
+	a, err := inspect.AnalyzeThisProcess(context.Background(), inspect.WithTop(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, d := range a.Dominators {
+		if d.Path.Root.Name == "inspect_test.analyzeRegistry" && d.Retained >= 2000*648 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the registry's slice is not among the top dominators: %+v", a.Dominators)
+	}
+	var typed bool
+	for _, c := range a.Classes {
+		if c.Typed && strings.Contains(c.Name, "bigEntry") && c.Objects >= 2000 {
+			typed = true
+		}
+	}
+	if !typed {
+		t.Errorf("no class of 2000 bigEntry: %+v", a.Classes[:min(8, len(a.Classes))])
+	}
+}
