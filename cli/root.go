@@ -39,7 +39,7 @@ what cost.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usagef("%v (see '%s --help')", err, cmd.CommandPath())
 	})
-	root.AddCommand(newRunCmd(stdout, stderr), newCheckCmd(stdout, stderr), newListCmd(stdout), newReportCmd(stdout), newVersionCmd(stdout), newWorkerCmd())
+	root.AddCommand(newRunCmd(stdout, stderr), newCheckCmd(stdout, stderr), newListCmd(stdout), newReportCmd(stdout), newHeapCmd(stdout), newVersionCmd(stdout), newWorkerCmd())
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {

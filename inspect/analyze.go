@@ -206,3 +206,83 @@ func (a *HeapAnalysis) Retained(addr uint64) uint64 {
 	}
 	return 0
 }
+
+// FlameSample is one stack of the retained-memory flame graph: the chain of
+// dominators from a root down to a group of objects, and the bytes and
+// objects at its end.
+type FlameSample struct {
+	// Stack names the root first ("global main.sessions"), then each
+	// dominator's type (or "object (N B)") down to the objects'.
+	Stack   []string
+	Bytes   uint64
+	Objects int
+}
+
+// Flame returns the analysis as a flame graph of retained memory: every
+// reached object counted once, under the chain of its dominators, with
+// objects of the same chain (by names) merged. Chains longer than
+// maxDepth names keep their first maxDepth-1 and their last. A frame's
+// total in the graph is then what its dominators retain.
+func (a *HeapAnalysis) Flame(maxDepth int) []FlameSample {
+	maxDepth = max(maxDepth, 2)
+	d := a.g.d
+	type node struct {
+		parent int32 // the chain this one extends, or -1
+		name   string
+		depth  int
+	}
+	var chains []node
+	intern := map[[2]string]int32{} // parent chain (as its index, text) and name
+	chainOf := make([]int32, len(d.Objects))
+	get := func(parent int32, name string) int32 {
+		key := [2]string{fmt.Sprint(parent), name}
+		if c, ok := intern[key]; ok {
+			return c
+		}
+		depth := 1
+		if parent >= 0 {
+			depth = chains[parent].depth + 1
+		}
+		chains = append(chains, node{parent, name, depth})
+		intern[key] = int32(len(chains) - 1)
+		return int32(len(chains) - 1)
+	}
+	name := func(i int) string {
+		if t := a.g.typeOf(i); t != "" {
+			return t
+		}
+		return "object (" + byteSize(d.Objects[i].Size) + ")"
+	}
+	bytes := map[int32]uint64{}
+	objects := map[int32]int{}
+	for i := range a.dm.Preorder() {
+		idom, _ := a.dm.IDom(i)
+		var parent int32
+		if idom == heapgraph.Root {
+			p := a.g.path(uintptr(d.Objects[i].Addr))
+			parent = get(-1, string(p.Root.Kind)+" "+shortName(orUnknown(p.Root.Name)))
+		} else {
+			parent = chainOf[idom]
+		}
+		if chains[parent].depth >= maxDepth-1 && idom != heapgraph.Root {
+			// Deep chains fold: the rest of the chain collapses into its
+			// last name.
+			parent = chains[parent].parent
+		}
+		c := get(parent, name(i))
+		chainOf[i] = c
+		bytes[c] += d.Objects[i].Size
+		objects[c]++
+	}
+	out := make([]FlameSample, 0, len(bytes))
+	for c, b := range bytes {
+		var stack []string
+		for x := c; x >= 0; x = chains[x].parent {
+			stack = append(stack, chains[x].name)
+		}
+		slices.Reverse(stack)
+		out = append(out, FlameSample{Stack: stack, Bytes: b, Objects: objects[c]})
+	}
+	slices.SortFunc(out, func(x, y FlameSample) int { return slices.Compare(x.Stack, y.Stack) })
+	return out
+}

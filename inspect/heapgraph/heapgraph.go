@@ -19,6 +19,7 @@ package heapgraph
 
 import (
 	"cmp"
+	"iter"
 	"slices"
 
 	"github.com/weakscope/weakscope/inspect/heapdump"
@@ -243,6 +244,19 @@ func (d *Dominators) Retained(i int) uint64 { return d.retained[i] }
 // RetainedObjects is the number of objects object i retains, itself
 // included; 0 for an object no root reaches.
 func (d *Dominators) RetainedObjects(i int) int { return int(d.count[i]) }
+
+// Preorder yields the objects a root reaches, each after its immediate
+// dominator (in the depth-first preorder of the graph, which every
+// dominator precedes what it dominates in).
+func (d *Dominators) Preorder() iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for _, v := range d.order {
+			if !yield(int(v)) {
+				return
+			}
+		}
+	}
+}
 
 // Reached is the number of objects a root reaches, and their bytes.
 func (d *Dominators) Reached() (objects int, bytes uint64) { return len(d.order), d.total }
