@@ -275,7 +275,18 @@ func (p *parser) object() {
 	if n := len(d.Objects); n > 0 && d.Objects[n-1].Addr > addr {
 		p.sorted = false
 	}
-	d.Objects = append(d.Objects, o)
+	d.Objects = appendDoubling(d.Objects, o)
+}
+
+// appendDoubling is append that doubles a full slice's capacity however
+// large it is: append grows large slices by a quarter at a time, and for
+// the millions of objects and pointers of a large dump the copying that
+// costs was most of the reader's time.
+func appendDoubling[T any](s []T, x T) []T {
+	if len(s) == cap(s) {
+		s = slices.Grow(s, max(cap(s), 1024))
+	}
+	return append(s, x)
 }
 
 func (p *parser) goroutineRecord() {
@@ -406,7 +417,7 @@ func (p *parser) objectFields(mem []byte, dst []Pointer) ([]Pointer, bool) {
 		}
 		hasPtr = true
 		if v := p.word(mem[off:]); v >= p.heapLo && v < p.heapHi && v != 0 {
-			dst = append(dst, Pointer{Offset: off, Value: v})
+			dst = appendDoubling(dst, Pointer{Offset: off, Value: v})
 		}
 	}
 	if p.err != nil {

@@ -1,7 +1,9 @@
 // Command dumper builds a heap of a known shape and writes a heap dump of
 // itself to the file named by its argument, for the tests that analyse
 // another program's dump: a global map of sessions that retains a
-// megabyte, and a smaller list held by main's stack.
+// megabyte, and a smaller list held by main's stack. With a second
+// argument N it also builds a tree of N more objects under a global, for
+// measuring the analysis of a large dump (scripts/heapbench.sh).
 package main
 
 import (
@@ -9,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 )
 
 type session struct {
@@ -27,10 +30,51 @@ type node struct {
 	_    [6]uint64
 }
 
+// branch is a node of the large tree: two children and a little data.
+type branch struct {
+	left, right *branch
+	leaf        *[4]uint64
+}
+
+// forest holds the large tree.
+var forest []*branch
+
+// grow builds n objects as trees of branches with leaves, 64 to a tree.
+func grow(n int) []*branch {
+	var trees []*branch
+	var build func(budget int) (*branch, int)
+	build = func(budget int) (*branch, int) {
+		if budget < 2 {
+			return nil, 0
+		}
+		b := &branch{leaf: new([4]uint64)}
+		used := 2
+		l, u := build((budget - used) / 2)
+		b.left, used = l, used+u
+		r, u := build(budget - used)
+		b.right, used = r, used+u
+		return b, used
+	}
+	for n > 1 {
+		t, used := build(min(n, 64))
+		trees = append(trees, t)
+		n -= max(used, 2)
+	}
+	return trees
+}
+
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: dumper FILE")
+	if len(os.Args) != 2 && len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: dumper FILE [OBJECTS]")
 		os.Exit(2)
+	}
+	if len(os.Args) == 3 {
+		n, err := strconv.Atoi(os.Args[2])
+		if err != nil || n < 1 {
+			fmt.Fprintln(os.Stderr, "dumper: OBJECTS must be a positive number")
+			os.Exit(2)
+		}
+		forest = grow(n)
 	}
 	for i := range 1000 {
 		sessions[fmt.Sprint("s", i)] = &session{id: i, user: &user{name: "u"}, data: make([]byte, 1024)}
