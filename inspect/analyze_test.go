@@ -77,8 +77,20 @@ func TestAnalyzeHeap(t *testing.T) {
 	if len(found) != 3 {
 		t.Fatalf("Find: %v", found)
 	}
-	if p := a.Path(found[0]); !p.Found || p.Root.Name != "main.sessions" {
+	p := a.Path(found[0])
+	if !p.Found || p.Root.Name != "main.sessions" {
 		t.Errorf("path to a session body: %v", p)
+	}
+	// With the executable's DWARF, every step is named as Go code would:
+	// the variable's type, the map's internals, the session's field.
+	for _, want := range []string{
+		"global main.sessions (map[string]*main.session, bss) → map[string]*main.session.dirPtr (48 B) → ",
+		"noalg.map.group[string]*main.session elements[",
+		"].slots[", "].elem (", "→ main.session.data (48 B) → []uint8 elements (1.0 KiB)",
+	} {
+		if !strings.Contains(p.String(), want) {
+			t.Errorf("path to a session body lacks %q:\n%s", want, p)
+		}
 	}
 
 	// Without the executable, the same dump: globals by segment offset.

@@ -3,6 +3,8 @@ package inspect
 import (
 	"debug/elf"
 	"fmt"
+	"os"
+	"sync"
 )
 
 // names turns the addresses in a heap dump into names: function entries,
@@ -13,12 +15,33 @@ type names struct {
 	// own says that the dump is of this process, so that type words
 	// can be read from memory.
 	own bool
+	// dw, if set, gives the executable's DWARF, read when first needed.
+	dw func() *dwarfInfo
 }
+
+// dwarf is the executable's DWARF, or nil.
+func (n names) dwarf() *dwarfInfo {
+	if n.dw == nil {
+		return nil
+	}
+	return n.dw()
+}
+
+// ownDWARF is this executable's DWARF, read once.
+var ownDWARF = sync.OnceValue(func() *dwarfInfo {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	return loadDWARF(exe)
+})
 
 // ownNames names what this process's dump holds: from the runtime, the
 // executable's symbol table and NameGlobal. own says whether type words
 // may be read (the dump is of this process's runtime).
-func ownNames(own bool) names { return names{fn: funcName, global: globalName, own: own} }
+func ownNames(own bool) names {
+	return names{fn: funcName, global: globalName, own: own, dw: ownDWARF}
+}
 
 // noNames names nothing: a dump of another program without its binary.
 func noNames() names {
@@ -51,7 +74,9 @@ func exeNames(exe string) (names, error) {
 	}
 	globals := elfSymbols(exe)
 	sortSymbols(globals)
+	dw := sync.OnceValue(func() *dwarfInfo { return loadDWARF(exe) })
 	n := names{
+		dw: dw,
 		fn: func(pc uint64) string { return funcs[pc] },
 		global: func(addr uint64) (string, uint64, bool) {
 			if s, ok := globals.lookup(addr); ok {

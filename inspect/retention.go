@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"context"
+	"debug/dwarf"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,10 @@ type Root struct {
 	// Offset is the byte offset of the pointer word within the global
 	// variable, the stack frame or the finalizer's object.
 	Offset uint64
+	// Type and Field, where the executable's DWARF says, are a global
+	// variable's type and the field path to the pointer word within it,
+	// such as "*main.SessionCache" and ".m".
+	Type, Field string
 }
 
 // Step is one heap object on a retention path.
@@ -76,8 +81,14 @@ type Step struct {
 	// "main.Report", "[]main.Report" for an array of them, "func NAME"
 	// for a closure, or "" when unknown. Only objects with pointers of
 	// more than 512 bytes and less than 32 KiB record their type in the
-	// heap (a 32 KiB slot may hold an object that does not).
+	// heap (a 32 KiB slot may hold an object that does not); with the
+	// executable's DWARF, types also follow from the type of the root and
+	// of the steps before.
 	Type string
+	// Field is the field path, within this object, to the pointer to the
+	// next step, such as ".m" or ".items[3].next", where the object's type
+	// is known; "" otherwise (Offset still says where).
+	Field string
 }
 
 // RetentionPath is the shortest chain of pointers from a GC root to a
@@ -94,7 +105,8 @@ type RetentionPath struct {
 	// the one containing Target, which is last.
 	Steps []Step
 
-	inHeap bool // the target is in the heap, reachable or not
+	inHeap   bool   // the target is in the heap, reachable or not
+	rootAddr uint64 // for a global root, the address of its pointer word
 }
 
 // String renders the path on one line, such as
@@ -124,7 +136,11 @@ func (p RetentionPath) String() string {
 		}
 		b.WriteString(name)
 		if i < len(p.Steps)-1 {
-			b.WriteString(offset(s.Offset))
+			if s.Field != "" {
+				b.WriteString(s.Field)
+			} else {
+				b.WriteString(offset(s.Offset))
+			}
 		}
 		fmt.Fprintf(&b, " (%s)", byteSize(s.Size))
 	}
@@ -135,6 +151,9 @@ func (r Root) describe() string {
 	name := shortName(r.Name)
 	switch r.Kind {
 	case RootGlobal:
+		if r.Type != "" {
+			return fmt.Sprintf("global %s%s (%s, %s)", name, r.Field, shortName(r.Type), r.Detail)
+		}
 		return fmt.Sprintf("global %s%s (%s)", name, offset(r.Offset), r.Detail)
 	case RootStack:
 		return fmt.Sprintf("stack %s (%s)", name, r.Detail)
@@ -569,13 +588,121 @@ func (g *graph) path(target uintptr) RetentionPath {
 		p := g.parent[cur]
 		off = g.via[cur]
 		if p < 0 {
-			rp.Root = g.root(g.roots[-2-p], off)
+			r := g.roots[-2-p]
+			rp.Root = g.root(r, off)
+			if r.kind == RootGlobal && r.what == whatWord {
+				rp.rootAddr = g.d.Segments[r.index].Addr + off
+			}
 			break
 		}
 		cur = p
 	}
 	slices.Reverse(rp.Steps)
+	g.annotate(&rp)
 	return rp
+}
+
+// annotate types the steps of a path from the executable's DWARF, where
+// it has one: the root variable's type gives the first object's, and each
+// known type, with the offset of the pointer to the next step, gives the
+// next object's type and the field that holds the pointer.
+func (g *graph) annotate(rp *RetentionPath) {
+	dw := g.names.dwarf()
+	if dw == nil || len(rp.Steps) == 0 {
+		return
+	}
+	types := make([]dwarf.Type, len(rp.Steps))
+	if rp.Root.Kind == RootGlobal && rp.rootAddr != 0 {
+		if v, ok := dw.variable(rp.rootAddr); ok {
+			vt := dw.typ(v.typ)
+			rp.Root.Type = goName(vt)
+			next, field := pointee(vt, rp.rootAddr-v.addr)
+			rp.Root.Field = field
+			types[0] = mapHeader(vt, rp.rootAddr-v.addr, next)
+		}
+	}
+	for i := range rp.Steps {
+		s := &rp.Steps[i]
+		if types[i] == nil {
+			types[i] = g.dwarfTypeOf(dw, s)
+		}
+		if s.Type == "" && types[i] != nil {
+			s.Type = goName(types[i])
+		}
+		if types[i] == nil || i == len(rp.Steps)-1 {
+			continue
+		}
+		next, field := pointee(types[i], s.Offset-g.headerOf(s))
+		s.Field = field
+		if types[i+1] == nil {
+			types[i+1] = arrayOf(mapHeader(types[i], s.Offset, next), rp.Steps[i+1].Size)
+		}
+	}
+}
+
+// headerOf is the size of the malloc header before a step's value: a word
+// for objects with pointers of more than 512 bytes and less than 32 KiB
+// (see headerMin), nothing otherwise. A 32 KiB slot may be either, and is
+// taken to have none.
+func (g *graph) headerOf(s *Step) uint64 {
+	i, ok := g.d.Find(uint64(s.Addr))
+	if !ok {
+		return 0
+	}
+	o := g.d.Objects[i]
+	if o.HasPointers && o.Size > headerMin && o.Size < headerMax && s.Offset >= uint64(g.d.Params.PtrSize) {
+		return uint64(g.d.Params.PtrSize)
+	}
+	return 0
+}
+
+// arrayOf is t, or the elements of an array of t when an object of size
+// bytes holds two or more of them: a pointer to the first element of a
+// slice's or a map's array has the element's type.
+func arrayOf(t dwarf.Type, size uint64) dwarf.Type {
+	if t == nil {
+		return nil
+	}
+	if _, ok := t.(*elements); ok {
+		return t
+	}
+	if es := t.Size(); es > 0 && size/uint64(es) >= 2 {
+		return &elements{elem: t}
+	}
+	return t
+}
+
+// mapHeader is next, the type a pointer leads to, except that a pointer
+// held in a map's place leads to the map's header, named as the map.
+func mapHeader(holder dwarf.Type, off uint64, next dwarf.Type) dwarf.Type {
+	if next == nil {
+		return nil
+	}
+	if field, _ := fieldAt(holder, off); field != nil && strings.HasPrefix(goName(field), "map[") {
+		return &named{Type: next, name: goName(field)}
+	}
+	return next
+}
+
+// dwarfTypeOf is the DWARF type of a step's object, from its malloc
+// header's type word.
+func (g *graph) dwarfTypeOf(dw *dwarfInfo, s *Step) dwarf.Type {
+	i, ok := g.d.Find(uint64(s.Addr))
+	if !ok {
+		return nil
+	}
+	o := g.d.Objects[i]
+	if !o.HasPointers || o.Size <= headerMin || o.Size >= headerMax || o.First == 0 {
+		return nil
+	}
+	t := dw.runtimeType(o.First)
+	if t == nil {
+		return nil
+	}
+	if size := t.Size(); size > 0 && (o.Size-uint64(g.d.Params.PtrSize))/uint64(size) >= 2 {
+		return &elements{elem: t}
+	}
+	return t
 }
 
 // root builds the Root value of r, whose pointer is at offset off.
