@@ -1,6 +1,7 @@
 package inspect_test
 
 import (
+	"cmp"
 	"context"
 	"os"
 	"os/exec"
@@ -14,7 +15,7 @@ import (
 
 // dumpOfDumper builds testdata/dumper, runs it, and returns its dump and
 // executable.
-func dumpOfDumper(t *testing.T) (*heapdump.Dump, string) {
+func dumpOfDumper(t *testing.T, env ...string) (*heapdump.Dump, string) {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -22,7 +23,12 @@ func dumpOfDumper(t *testing.T) (*heapdump.Dump, string) {
 	}
 	dir := t.TempDir()
 	exe := filepath.Join(dir, "dumper")
-	if out, err := exec.Command(goTool, "build", "-o", exe, "./testdata/dumper").CombinedOutput(); err != nil {
+	build := exec.Command(goTool, "build", "-o", exe, "./testdata/dumper")
+	build.Env = append(os.Environ(), env...)
+	if out, err := build.CombinedOutput(); err != nil {
+		if len(env) > 0 {
+			t.Skipf("cannot build with %v (no such toolchain here?): %v\n%s", env, err, out)
+		}
 		t.Fatalf("building dumper: %v\n%s", err, out)
 	}
 	file := filepath.Join(dir, "heap.dump")
@@ -42,9 +48,24 @@ func dumpOfDumper(t *testing.T) (*heapdump.Dump, string) {
 }
 
 // Another program's dump, analysed with its executable: the global map
-// that retains a thousand sessions leads, named, with what it retains.
+// that retains a thousand sessions leads, named, with what it retains —
+// for a program built by this Go and by go1.27.3, the other toolchain the
+// project supports (fetched through the module proxy; skipped where it
+// cannot be had).
 func TestAnalyzeHeap(t *testing.T) {
-	d, exe := dumpOfDumper(t)
+	for _, toolchain := range []string{"", "go1.27.3"} {
+		t.Run("go="+cmp.Or(toolchain, "local"), func(t *testing.T) {
+			var env []string
+			if toolchain != "" {
+				env = []string{"GOTOOLCHAIN=" + toolchain}
+			}
+			analyzeDumper(t, env)
+		})
+	}
+}
+
+func analyzeDumper(t *testing.T, env []string) {
+	d, exe := dumpOfDumper(t, env...)
 	a, err := inspect.AnalyzeHeap(context.Background(), d, inspect.WithExecutable(exe), inspect.WithTop(5))
 	if err != nil {
 		t.Fatal(err)
