@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -211,6 +212,10 @@ type RetentionOption interface {
 type retentionConfig struct {
 	dir      string
 	maxBytes int64
+	// alive says the targets are known to be alive (they survived a GC
+	// cycle), so that an object no precise root reaches is looked for
+	// from the stacks' other words too (see scanStacks).
+	alive bool
 }
 
 type retentionFunc func(*retentionConfig)
@@ -279,6 +284,7 @@ func RetentionPaths(ctx context.Context, targets []uintptr, opts ...RetentionOpt
 		return nil, fmt.Errorf("inspect: retention paths: %w", err)
 	}
 	g := newGraph(d, ownNames(isOwnDump(d)))
+	g.conservative = cfg.alive
 	if err := g.search(ctx); err != nil {
 		return nil, fmt.Errorf("inspect: retention paths: %w", err)
 	}
@@ -300,7 +306,9 @@ func WhyAlive[T any](p weak.Pointer[T]) (RetentionPath, error) {
 	if addr == 0 {
 		return RetentionPath{}, nil
 	}
-	paths, err := RetentionPaths(context.Background(), []uintptr{addr})
+	// It survived the cycle: it is alive, so the stacks' stack objects may
+	// be searched too.
+	paths, err := RetentionPaths(context.Background(), []uintptr{addr}, retentionFunc(func(c *retentionConfig) { c.alive = true }))
 	if err != nil {
 		return RetentionPath{Target: addr}, err
 	}
@@ -395,6 +403,9 @@ func (r ctxReader) Read(p []byte) (int, error) {
 type graph struct {
 	d     *heapdump.Dump
 	names names // what turns the dump's addresses into names
+	// conservative has the search try the stacks' every word for the
+	// objects no precise root reaches (scanStacks).
+	conservative bool
 
 	// parent holds, per object, unvisited, the index of the object that
 	// reached it, or rootParent(i) for g.roots[i]; via holds the offset
@@ -421,15 +432,16 @@ type rootRef struct {
 type rootWhat uint8
 
 const (
-	whatWord     rootWhat = iota // a word of a segment, frame or object
-	whatFunc                     // a finalizer's function value
-	whatObject                   // a queued finalizer's object
-	whatCtxt                     // a goroutine's closure context
-	whatDefer                    // a deferred call's function
-	whatPanic                    // a panic's value
-	whatOther                    // a root the runtime describes
-	whatClosure                  // an unreachable closure: a cleanup's function
-	whatArgument                 // an unreachable object: a cleanup's argument
+	whatWord         rootWhat = iota // a word of a segment, frame or object
+	whatFunc                         // a finalizer's function value
+	whatObject                       // a queued finalizer's object
+	whatCtxt                         // a goroutine's closure context
+	whatDefer                        // a deferred call's function
+	whatPanic                        // a panic's value
+	whatOther                        // a root the runtime describes
+	whatClosure                      // an unreachable closure: a cleanup's function
+	whatArgument                     // an unreachable object: a cleanup's argument
+	whatConservative                 // a frame's word that is not a pointer local: a stack object's
 )
 
 const unknownFunc = "unknown"
@@ -458,7 +470,34 @@ func (g *graph) search(ctx context.Context) error {
 		return err
 	}
 	g.inferCleanups()
+	if g.conservative {
+		g.scanStacks()
+	}
 	return ctx.Err()
+}
+
+// inspectPackage begins the names of this package's functions.
+var inspectPackage = reflect.TypeFor[graph]().PkgPath() + "."
+
+// scanStacks searches the objects still unvisited from every word of every
+// stack frame that holds a heap address: the dump records a frame's pointer
+// locals but not the pointers of its stack objects, which keep objects
+// alive too. Such a word may be a stale or non-pointer value, so the roots
+// found this way are marked conservative.
+func (g *graph) scanStacks() {
+	for i, f := range g.d.Frames {
+		// inspect's own frames hold the addresses asked about.
+		if strings.HasPrefix(f.Func, inspectPackage) {
+			continue
+		}
+		for _, w := range f.Words {
+			if j, ok := g.d.Find(w.Value); ok && g.parent[j] == unvisited {
+				g.roots = append(g.roots, rootRef{kind: RootStack, what: whatConservative, index: i})
+				g.visit(int32(j), rootParent(len(g.roots)-1), w.Offset)
+			}
+		}
+	}
+	g.expand()
 }
 
 // rootRefOf says which root of the dump a root pointer comes from.
@@ -722,6 +761,9 @@ func (g *graph) root(r rootRef, off uint64) Root {
 		f := d.Frames[r.index]
 		root.Name = f.Func
 		root.Detail = fmt.Sprintf("goroutine %d, frame %d", f.Goroutine, f.Depth)
+		if r.what == whatConservative {
+			root.Detail += "; stack object, conservative"
+		}
 	case RootFinalizer, RootQueuedFinalizer:
 		f := d.Finalizers
 		if r.kind == RootQueuedFinalizer {

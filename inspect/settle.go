@@ -184,7 +184,7 @@ func VerifyCollected[T any](t TestingT, p weak.Pointer[T], opts ...SettleOption)
 	case perr != nil:
 		t.Errorf("%v (no retention path: %v)", err, perr)
 	case !path.Found:
-		t.Errorf("%v; retention path: %v", err, path)
+		t.Errorf("%v, held by a root that the heap dump does not record (a cleanup's argument, say): no path from a recorded root or a stack word reaches it", err)
 	default:
 		t.Errorf("%v; retention path:\n\t%v", err, path)
 	}

@@ -142,6 +142,13 @@ type Frame struct {
 	// Pointers lists the frame's pointer words that point into the
 	// heap's address range, with offsets from SP.
 	Pointers []Pointer
+	// Words lists every word of the frame that holds an address in the
+	// heap's range, pointer or not, with offsets from SP: for a
+	// conservative scan. The runtime writes a frame's pointer locals, but
+	// not the pointers held by its stack objects (values the compiler
+	// placed on the stack, such as a slice's array that does not escape),
+	// so an object they keep alive is reached only through these.
+	Words []Pointer
 }
 
 // Defer is a deferred call waiting to run.

@@ -318,6 +318,7 @@ func (p *parser) frame() {
 	f.PC = p.uvarint()
 	p.uvarint() // continuation PC
 	f.Func = p.str()
+	f.Words = p.heapWords(mem)
 	f.Pointers = p.fields(mem, nil)
 	if p.err != nil {
 		return
@@ -424,6 +425,18 @@ func (p *parser) objectFields(mem []byte, dst []Pointer) ([]Pointer, bool) {
 		dst = dst[:n]
 	}
 	return dst, hasPtr
+}
+
+// heapWords lists the aligned words of mem that hold an address in the
+// heap's range.
+func (p *parser) heapWords(mem []byte) []Pointer {
+	var out []Pointer
+	for off := 0; off+p.ptrSize <= len(mem); off += p.ptrSize {
+		if v := p.word(mem[off:]); v >= p.heapLo && v < p.heapHi && v != 0 {
+			out = append(out, Pointer{Offset: uint64(off), Value: v})
+		}
+	}
+	return out
 }
 
 func (p *parser) fields(mem []byte, dst []Pointer) []Pointer {
