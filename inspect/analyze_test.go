@@ -3,6 +3,7 @@ package inspect_test
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,8 +33,17 @@ func dumpOfDumper(t *testing.T, env ...string) (*heapdump.Dump, string) {
 		t.Fatalf("building dumper: %v\n%s", err, out)
 	}
 	file := filepath.Join(dir, "heap.dump")
-	if out, err := exec.Command(exe, file).CombinedOutput(); err != nil {
+	out, err := exec.Command(exe, file).CombinedOutput()
+	if err != nil {
 		t.Fatalf("dumper: %v\n%s", err, out)
+	}
+	lastTargets = map[string]uint64{}
+	for _, line := range strings.Split(string(out), "\n") {
+		var name string
+		var addr uint64
+		if _, err := fmt.Sscanf(line, "target %s %v", &name, &addr); err == nil {
+			lastTargets[name] = addr
+		}
 	}
 	f, err := os.Open(file)
 	if err != nil {
@@ -46,6 +56,9 @@ func dumpOfDumper(t *testing.T, env ...string) (*heapdump.Dump, string) {
 	}
 	return d, exe
 }
+
+// lastTargets are the addresses of the objects dumper printed, by name.
+var lastTargets map[string]uint64
 
 // Another program's dump, analysed with its executable: the global map
 // that retains a thousand sessions leads, named, with what it retains —
@@ -111,6 +124,22 @@ func analyzeDumper(t *testing.T, env []string) {
 	} {
 		if !strings.Contains(p.String(), want) {
 			t.Errorf("path to a session body lacks %q:\n%s", want, p)
+		}
+	}
+
+	// Paths through other shapes, named from DWARF step by step.
+	for name, want := range map[string]string{
+		"slice":   "global main.users ([]*main.user, bss) → []*main.user elements[3] (64 B) → main.user (16 B)",
+		"nested":  "global main.nested.inner.owner (main.outer, bss) → main.user (16 B)",
+		"closure": "global main.counter (func() int, bss) → func main.main.func1+0x8 (16 B) → ",
+		"syncmap": "global main.cache.m.root.v (sync.Map, bss) → ",
+	} {
+		addr, ok := lastTargets[name]
+		if !ok {
+			t.Fatalf("dumper printed no %s target", name)
+		}
+		if got := a.Path(addr).String(); !strings.HasPrefix(got, want) {
+			t.Errorf("path to the %s target:\n got %s\nwant %s…", name, got, want)
 		}
 	}
 

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync"
+	"unsafe"
 )
 
 type session struct {
@@ -24,6 +26,23 @@ type user struct{ name string }
 
 // sessions is the leak: a global map that is never cleaned.
 var sessions = map[string]*session{}
+
+// More shapes, each holding a user that the program prints the address of
+// ("target NAME ADDR"), so that a test can ask for its path.
+var (
+	users   []*user    // a slice of pointers
+	counter func() int // a closure that captured a user
+	cache   sync.Map   // a sync.Map of users
+	nested  outer      // nested struct fields
+)
+
+type outer struct {
+	name  string
+	inner struct {
+		id    int
+		owner *user
+	}
+}
 
 type node struct {
 	next *node
@@ -83,6 +102,18 @@ func main() {
 	for range 100 {
 		list = &node{next: list}
 	}
+	for i := range 5 {
+		users = append(users, &user{name: fmt.Sprint("user", i)})
+	}
+	captured := &user{name: "captured"}
+	counter = func() int { return len(captured.name) }
+	cached := &user{name: "cached"}
+	cache.Store("k", cached)
+	nested.inner.owner = &user{name: "nested"}
+	fmt.Printf("target slice %#x\n", uintptr(unsafe.Pointer(users[3])))
+	fmt.Printf("target closure %#x\n", uintptr(unsafe.Pointer(captured)))
+	fmt.Printf("target syncmap %#x\n", uintptr(unsafe.Pointer(cached)))
+	fmt.Printf("target nested %#x\n", uintptr(unsafe.Pointer(nested.inner.owner)))
 	runtime.GC()
 	f, err := os.Create(os.Args[1])
 	if err != nil {
