@@ -5,6 +5,7 @@ import (
 	"debug/dwarf"
 	"debug/elf"
 	"encoding/binary"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -128,8 +129,14 @@ func goName(t dwarf.Type) string {
 	case *dwarf.StructType:
 		return u.StructName
 	}
-	return strings.TrimPrefix(t.String(), "struct ")
+	// debug/dwarf writes a named struct as "struct NAME", inside pointer
+	// and other types too; Go writes NAME.
+	return structWord.ReplaceAllString(t.String(), "$1")
 }
+
+// structWord matches debug/dwarf's "struct " before a struct's name (not
+// before the braces of an anonymous one).
+var structWord = regexp.MustCompile(`(?:^|\b)struct ([^{ ])`)
 
 // under strips typedefs, which Go's DWARF uses for named types.
 func under(t dwarf.Type) dwarf.Type {
