@@ -133,6 +133,9 @@ func analyzeDumper(t *testing.T, env []string) {
 		"nested":  "global main.nested.inner.owner (main.outer, bss) → main.user (16 B)",
 		"closure": "global main.counter (func() int, bss) → func main.main.func1+0x8 (16 B) → ",
 		"syncmap": "global main.cache.m.root.v (sync.Map, bss) → ",
+		// A statically allocated value is named after the global that
+		// points to it, and a map of one entry has no directory.
+		"static": "global main.reg.m (*main.registry, bss, its statically allocated value) → map[string]*main.user.dirPtr (48 B) → noalg.map.group[string]*main.user.slots[0].elem (",
 	} {
 		addr, ok := lastTargets[name]
 		if !ok {

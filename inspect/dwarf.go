@@ -19,9 +19,10 @@ const attrGoRuntimeType dwarf.Attr = 0x2904
 // the type of each runtime type descriptor, and the address, size and type
 // of each global variable.
 type dwarfInfo struct {
-	data  *dwarf.Data
-	rtype map[uint64]dwarf.Offset
-	vars  []dwarfVar // sorted by address
+	data   *dwarf.Data
+	rtype  map[uint64]dwarf.Offset
+	vars   []dwarfVar              // sorted by address
+	groups map[string]dwarf.Offset // map group types, by name
 
 	mu    sync.Mutex
 	types map[dwarf.Offset]dwarf.Type
@@ -45,7 +46,7 @@ func loadDWARF(exe string) *dwarfInfo {
 	if err != nil {
 		return nil
 	}
-	info := &dwarfInfo{data: data, rtype: map[uint64]dwarf.Offset{}, types: map[dwarf.Offset]dwarf.Type{}}
+	info := &dwarfInfo{data: data, rtype: map[uint64]dwarf.Offset{}, groups: map[string]dwarf.Offset{}, types: map[dwarf.Offset]dwarf.Type{}}
 	r := data.Reader()
 	for {
 		e, err := r.Next()
@@ -54,6 +55,11 @@ func loadDWARF(exe string) *dwarfInfo {
 		}
 		if a, ok := e.Val(attrGoRuntimeType).(uint64); ok && a != 0 {
 			info.rtype[a] = e.Offset
+		}
+		if e.Tag == dwarf.TagStructType {
+			if name, _ := e.Val(dwarf.AttrName).(string); strings.HasPrefix(name, mapGroupPrefix) {
+				info.groups[name] = e.Offset
+			}
 		}
 		if e.Tag != dwarf.TagVariable {
 			continue
@@ -268,3 +274,15 @@ type named struct {
 }
 
 func (n *named) String() string { return n.name }
+
+// mapGroupPrefix begins the DWARF name of a map's group type: the group of
+// map[K]V is "noalg.map.group[K]V".
+const mapGroupPrefix = "noalg.map.group["
+
+// mapGroup is the group type of the map type named mapName ("map[K]V").
+func (d *dwarfInfo) mapGroup(mapName string) dwarf.Type {
+	if off, ok := d.groups["noalg.map.group"+strings.TrimPrefix(mapName, "map")]; ok {
+		return d.typ(off)
+	}
+	return nil
+}

@@ -108,6 +108,11 @@ type RetentionPath struct {
 
 	inHeap   bool   // the target is in the heap, reachable or not
 	rootAddr uint64 // for a global root, the address of its pointer word
+	// rootStatic says the pointer word is rootDelta bytes into a value
+	// the compiler allocated statically, which the named global at
+	// rootAddr points to.
+	rootStatic bool
+	rootDelta  uint64
 }
 
 // String renders the path on one line, such as
@@ -476,6 +481,33 @@ func (g *graph) search(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// staticReferrer finds, for a word at addr in a data or bss segment that
+// no variable's name covers, the named global that points to the value
+// holding it: the compiler allocates some values statically (var c =
+// &Cache{…}, or a constructor it inlined), and their words, with the heap
+// pointers in them, are anonymous. It returns the address of the global's
+// pointer word and the offset of addr within the value it points to (at
+// most 64 KiB), taking the closest value below addr.
+func (g *graph) staticReferrer(addr uint64) (ref, delta uint64, ok bool) {
+	const most = 64 << 10
+	best := uint64(0)
+	for _, s := range g.d.Segments {
+		for _, w := range s.Static {
+			if w.Value > addr || addr-w.Value > most {
+				continue
+			}
+			at := s.Addr + w.Offset
+			if _, _, named := g.names.global(at); !named {
+				continue
+			}
+			if !ok || w.Value > best {
+				ref, best, ok = at, w.Value, true
+			}
+		}
+	}
+	return ref, addr - best, ok
+}
+
 // inspectPackage begins the names of this package's functions.
 var inspectPackage = reflect.TypeFor[graph]().PkgPath() + "."
 
@@ -631,6 +663,11 @@ func (g *graph) path(target uintptr) RetentionPath {
 			rp.Root = g.root(r, off)
 			if r.kind == RootGlobal && r.what == whatWord {
 				rp.rootAddr = g.d.Segments[r.index].Addr + off
+				if _, _, named := g.names.global(rp.rootAddr); !named {
+					if ref, delta, ok := g.staticReferrer(rp.rootAddr); ok {
+						rp.rootAddr, rp.rootDelta, rp.rootStatic = ref, delta, true
+					}
+				}
 			}
 			break
 		}
@@ -651,7 +688,17 @@ func (g *graph) annotate(rp *RetentionPath) {
 		return
 	}
 	types := make([]dwarf.Type, len(rp.Steps))
-	if rp.Root.Kind == RootGlobal && rp.rootAddr != 0 {
+	if rp.Root.Kind == RootGlobal && rp.rootStatic {
+		if v, ok := dw.variable(rp.rootAddr); ok {
+			vt := dw.typ(v.typ)
+			if pt, isPtr := under(vt).(*dwarf.PtrType); isPtr {
+				rp.Root.Type = goName(vt)
+				next, field := pointee(pt.Type, rp.rootDelta)
+				rp.Root.Field = field
+				types[0] = mapHeader(pt.Type, rp.rootDelta, next)
+			}
+		}
+	} else if rp.Root.Kind == RootGlobal && rp.rootAddr != 0 {
 		if v, ok := dw.variable(rp.rootAddr); ok {
 			vt := dw.typ(v.typ)
 			rp.Root.Type = goName(vt)
@@ -675,6 +722,15 @@ func (g *graph) annotate(rp *RetentionPath) {
 		s.Field = field
 		if types[i+1] == nil {
 			types[i+1] = arrayOf(mapHeader(types[i], s.Offset, next), rp.Steps[i+1].Size)
+			if n, ok := types[i].(*named); ok && field == ".dirPtr" {
+				// A map of up to eight entries has no directory: its
+				// header points straight at its one group.
+				if grp := dw.mapGroup(n.name); grp != nil && grp.Size() > 0 {
+					if size := rp.Steps[i+1].Size; size >= uint64(grp.Size()) && size < 2*uint64(grp.Size()) {
+						types[i+1] = grp
+					}
+				}
+			}
 		}
 	}
 }
@@ -754,6 +810,10 @@ func (g *graph) root(r rootRef, off uint64) Root {
 		root.Detail = s.Name
 		if name, symOff, ok := g.names.global(s.Addr + off); ok {
 			root.Name, root.Offset = name, symOff
+		} else if ref, delta, ok := g.staticReferrer(s.Addr + off); ok {
+			name, _, _ := g.names.global(ref)
+			root.Name, root.Offset = name, delta
+			root.Detail = s.Name + ", its statically allocated value"
 		} else {
 			root.Name, root.Offset = fmt.Sprintf("%s+%#x", s.Name, off), 0
 		}

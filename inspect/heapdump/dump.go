@@ -98,6 +98,11 @@ type Segment struct {
 	// Pointers lists the segment's pointer words that point into the
 	// heap's address range.
 	Pointers []Pointer
+	// Static lists the segment's words that point into the data or bss
+	// segment: a global pointing at a value the compiler allocated
+	// statically (var c = &Cache{…}, or a constructor it inlined), which
+	// is where the heap pointers of such a value are.
+	Static []Pointer
 }
 
 // Goroutine is a goroutine that was runnable, waiting or in a system call.

@@ -196,6 +196,7 @@ func (p *parser) record(tag uint64) {
 		}
 		mem := p.mem()
 		s.Size = uint64(len(mem))
+		s.Static = p.outsideHeap(mem)
 		s.Pointers = p.fields(mem, nil)
 		d.Segments = append(d.Segments, s)
 	case tagDefer:
@@ -351,6 +352,21 @@ func (p *parser) memStats() {
 // indexes their addresses.
 func (p *parser) finish() error {
 	d := p.d
+	// Of the segments' words outside the heap, keep those that point
+	// into a segment (the segments are all known only now).
+	for i := range d.Segments {
+		s := &d.Segments[i]
+		kept := s.Static[:0]
+		for _, w := range s.Static {
+			for _, t := range d.Segments {
+				if w.Value-t.Addr < t.Size {
+					kept = append(kept, w)
+					break
+				}
+			}
+		}
+		s.Static = slices.Clip(kept)
+	}
 	if !p.sorted {
 		d.Objects = sortObjects(d.Objects)
 	}
@@ -425,6 +441,18 @@ func (p *parser) objectFields(mem []byte, dst []Pointer) ([]Pointer, bool) {
 		dst = dst[:n]
 	}
 	return dst, hasPtr
+}
+
+// outsideHeap lists the aligned, non-zero words of mem outside the heap's
+// range, for finish to keep those that point into a segment.
+func (p *parser) outsideHeap(mem []byte) []Pointer {
+	var out []Pointer
+	for off := 0; off+p.ptrSize <= len(mem); off += p.ptrSize {
+		if v := p.word(mem[off:]); v != 0 && (v < p.heapLo || v >= p.heapHi) {
+			out = append(out, Pointer{Offset: uint64(off), Value: v})
+		}
+	}
+	return out
 }
 
 // heapWords lists the aligned words of mem that hold an address in the

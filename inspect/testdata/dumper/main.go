@@ -34,7 +34,12 @@ var (
 	counter func() int // a closure that captured a user
 	cache   sync.Map   // a sync.Map of users
 	nested  outer      // nested struct fields
+	// A value the compiler allocates statically: its words are in bss,
+	// anonymous, and reg points to them.
+	reg = &registry{m: map[string]*user{}}
 )
+
+type registry struct{ m map[string]*user }
 
 type outer struct {
 	name  string
@@ -110,10 +115,13 @@ func main() {
 	cached := &user{name: "cached"}
 	cache.Store("k", cached)
 	nested.inner.owner = &user{name: "nested"}
+	registered := &user{name: "registered"}
+	reg.m["r"] = registered
 	fmt.Printf("target slice %#x\n", uintptr(unsafe.Pointer(users[3])))
 	fmt.Printf("target closure %#x\n", uintptr(unsafe.Pointer(captured)))
 	fmt.Printf("target syncmap %#x\n", uintptr(unsafe.Pointer(cached)))
 	fmt.Printf("target nested %#x\n", uintptr(unsafe.Pointer(nested.inner.owner)))
+	fmt.Printf("target static %#x\n", uintptr(unsafe.Pointer(registered)))
 	runtime.GC()
 	f, err := os.Create(os.Args[1])
 	if err != nil {
