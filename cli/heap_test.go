@@ -40,11 +40,11 @@ func TestHeapCommand(t *testing.T) {
 		return stdout.String(), stderr.String(), code
 	}
 
-	out, errOut, code := run(dump, "--exe", exe, "--type", "object (1.0 KiB)", "--top", "3")
+	out, errOut, code := run(dump, "--exe", exe, "--type", "main.session", "--top", "3")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"heap dump of a go1.", "Top 3 dominators", "#1: global main.sessions", "Paths to type object (1.0 KiB) (3):", "retains 1.0 KiB: global main.sessions"} {
+	for _, want := range []string{"heap dump of a go1.", "Top 3 dominators", "#1: global main.sessions", "Paths to type main.session (3):", "retains 1.1 KiB: global main.sessions", "│ main.session "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}

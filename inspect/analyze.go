@@ -3,6 +3,7 @@ package inspect
 import (
 	"cmp"
 	"context"
+	"debug/dwarf"
 	"fmt"
 	"runtime"
 	"slices"
@@ -36,6 +37,21 @@ type HeapAnalysis struct {
 
 	g  *graph
 	dm *heapgraph.Dominators
+	// inferred holds, per object, the type that the executable's DWARF
+	// gives it along its path from a root, where one does.
+	inferred []dwarf.Type
+}
+
+// typeName is object i's type: recorded in the heap, or inferred from its
+// path, or "".
+func (a *HeapAnalysis) typeName(i int) string {
+	if t := a.g.typeOf(i); t != "" {
+		return t
+	}
+	if a.inferred != nil && a.inferred[i] != nil {
+		return goName(a.inferred[i])
+	}
+	return ""
 }
 
 // HeapClass is a group of objects of one type or one allocation size.
@@ -126,6 +142,7 @@ func analyzeHeap(ctx context.Context, d *heapdump.Dump, opts []AnalyzeOption) (*
 		}
 	}
 	g := newGraph(d, n)
+	g.keepOrder = true
 	if err := g.search(ctx); err != nil {
 		return nil, fmt.Errorf("inspect: analysing the heap: %w", err)
 	}
@@ -138,9 +155,10 @@ func analyzeHeap(ctx context.Context, d *heapdump.Dump, opts []AnalyzeOption) (*
 	a.UnreachedObjects, a.UnreachedBytes = dm.Unreached()
 	a.Bytes = a.ReachedBytes + a.UnreachedBytes
 
+	a.inferred = g.inferTypes()
 	classes := map[string]*HeapClass{}
 	for i, o := range d.Objects {
-		name, typed := g.typeOf(i), true
+		name, typed := a.typeName(i), true
 		if name == "" {
 			name, typed = "object ("+byteSize(o.Size)+")", false
 		}
@@ -162,7 +180,7 @@ func analyzeHeap(ctx context.Context, d *heapdump.Dump, opts []AnalyzeOption) (*
 	for _, i := range dm.Top(cfg.top) {
 		o := d.Objects[i]
 		a.Dominators = append(a.Dominators, Dominator{
-			Addr: o.Addr, Size: o.Size, Type: g.typeOf(i), Retained: dm.Retained(i), RetainedObjects: dm.RetainedObjects(i),
+			Addr: o.Addr, Size: o.Size, Type: a.typeName(i), Retained: dm.Retained(i), RetainedObjects: dm.RetainedObjects(i),
 			Path: g.path(uintptr(o.Addr)),
 		})
 	}
@@ -183,7 +201,7 @@ func (a *HeapAnalysis) Path(addr uint64) RetentionPath { return a.g.path(uintptr
 func (a *HeapAnalysis) Find(name string, limit int) []uint64 {
 	var idx []int
 	for i := range a.g.d.Objects {
-		t := a.g.typeOf(i)
+		t := a.typeName(i)
 		if t == "" {
 			t = "object (" + byteSize(a.g.d.Objects[i].Size) + ")"
 		}
@@ -248,7 +266,7 @@ func (a *HeapAnalysis) Flame(maxDepth int) []FlameSample {
 		return int32(len(chains) - 1)
 	}
 	name := func(i int) string {
-		if t := a.g.typeOf(i); t != "" {
+		if t := a.typeName(i); t != "" {
 			return t
 		}
 		return "object (" + byteSize(d.Objects[i].Size) + ")"
@@ -285,4 +303,59 @@ func (a *HeapAnalysis) Flame(maxDepth int) []FlameSample {
 	}
 	slices.SortFunc(out, func(x, y FlameSample) int { return slices.Compare(x.Stack, y.Stack) })
 	return out
+}
+
+// inferTypes gives every object the search reached the type that the
+// executable's DWARF says along the way it was first reached: from a
+// global's type, through the fields, elements and map internals that lead
+// to it, as annotate does for one path. Objects with a malloc header take
+// its type instead. It returns nil without DWARF.
+func (g *graph) inferTypes() []dwarf.Type {
+	dw := g.names.dwarf()
+	if dw == nil {
+		return nil
+	}
+	types := make([]dwarf.Type, len(g.d.Objects))
+	type key struct {
+		t         dwarf.Type
+		off, size uint64
+	}
+	memo := map[key]dwarf.Type{}
+	for _, i := range g.order {
+		if t := g.headerType(dw, int(i)); t != nil {
+			types[i] = t
+			continue
+		}
+		p, off := g.parent[i], g.via[i]
+		if p >= 0 {
+			pt := types[p]
+			if pt == nil {
+				continue
+			}
+			off -= g.headerAt(int(p), off)
+			k := key{pt, off, g.d.Objects[i].Size}
+			t, seen := memo[k]
+			if !seen {
+				t, _ = nextType(dw, pt, off, k.size)
+				memo[k] = t
+			}
+			types[i] = t
+			continue
+		}
+		r := g.roots[-2-p]
+		if r.kind != RootGlobal || r.what != whatWord {
+			continue
+		}
+		addr := g.d.Segments[r.index].Addr + off
+		static, delta := false, uint64(0)
+		if _, _, named := g.names.global(addr); !named {
+			ref, d, ok := g.staticReferrer(addr)
+			if !ok {
+				continue
+			}
+			addr, static, delta = ref, true, d
+		}
+		_, _, types[i] = globalRootType(dw, addr, static, delta)
+	}
+	return types
 }

@@ -97,17 +97,27 @@ func analyzeDumper(t *testing.T, env []string) {
 	if top.Path.Root.Name != "main.sessions" || !strings.Contains(top.Path.String(), "global main.sessions") {
 		t.Errorf("top dominator's path %q, want it to start at global main.sessions", top.Path)
 	}
-	var bodies *inspect.HeapClass
-	for i, c := range a.Classes {
-		if c.Name == "object (1.0 KiB)" {
-			bodies = &a.Classes[i]
-		}
+	// With DWARF, objects too small to record their type are typed by
+	// the way they are reached: the sessions and their bodies.
+	classes := map[string]inspect.HeapClass{}
+	for _, c := range a.Classes {
+		classes[c.Name] = c
 	}
-	if bodies == nil || bodies.Objects < 1000 {
-		t.Errorf("no class of at least 1000 1 KiB bodies: %+v", a.Classes[:min(5, len(a.Classes))])
+	if c := classes["main.session"]; c.Objects != 1000 || !c.Typed {
+		t.Errorf("class main.session: %+v, want the 1000 sessions", c)
 	}
-	// Paths to the objects of a class, most retaining first.
-	found := a.Find("object (1.0 KiB)", 3)
+	if c := classes["[]uint8 elements"]; c.Objects < 1000 || c.Bytes < 1000*1024 {
+		t.Errorf("class []uint8 elements: %+v, want the sessions' bodies", c)
+	}
+	// Paths to the objects of a type, most retaining first.
+	found := a.Find("main.session", 3)
+	if len(found) != 3 {
+		t.Fatalf("Find: %v", found)
+	}
+	if p := a.Path(found[0]); !strings.HasSuffix(p.String(), "].elem (26.6 KiB) → main.session (48 B)") {
+		t.Errorf("path to a session: %v", p)
+	}
+	found = a.Find("[]uint8 elements", 3)
 	if len(found) != 3 {
 		t.Fatalf("Find: %v", found)
 	}

@@ -411,6 +411,10 @@ type graph struct {
 	// conservative has the search try the stacks' every word for the
 	// objects no precise root reaches (scanStacks).
 	conservative bool
+	// keepOrder has the search record in order every object it visits,
+	// parents before children, for inferring types (inferTypes).
+	keepOrder bool
+	order     []int32
 
 	// parent holds, per object, unvisited, the index of the object that
 	// reached it, or rootParent(i) for g.roots[i]; via holds the offset
@@ -573,6 +577,9 @@ func (g *graph) visit(i, parent int32, off uint64) {
 	g.parent[i] = parent
 	g.via[i] = off
 	g.queue = append(g.queue, i)
+	if g.keepOrder {
+		g.order = append(g.order, i)
+	}
 }
 
 // expand visits, breadth first, what the queued objects point to.
@@ -688,24 +695,10 @@ func (g *graph) annotate(rp *RetentionPath) {
 		return
 	}
 	types := make([]dwarf.Type, len(rp.Steps))
-	if rp.Root.Kind == RootGlobal && rp.rootStatic {
-		if v, ok := dw.variable(rp.rootAddr); ok {
-			vt := dw.typ(v.typ)
-			if pt, isPtr := under(vt).(*dwarf.PtrType); isPtr {
-				rp.Root.Type = goName(vt)
-				next, field := pointee(pt.Type, rp.rootDelta)
-				rp.Root.Field = field
-				types[0] = mapHeader(pt.Type, rp.rootDelta, next)
-			}
-		}
-	} else if rp.Root.Kind == RootGlobal && rp.rootAddr != 0 {
-		if v, ok := dw.variable(rp.rootAddr); ok {
-			vt := dw.typ(v.typ)
-			rp.Root.Type = goName(vt)
-			next, field := pointee(vt, rp.rootAddr-v.addr)
-			rp.Root.Field = field
-			types[0] = mapHeader(vt, rp.rootAddr-v.addr, next)
-		}
+	if rp.Root.Kind == RootGlobal && rp.rootAddr != 0 {
+		vt, field, next := globalRootType(dw, rp.rootAddr, rp.rootStatic, rp.rootDelta)
+		rp.Root.Type, rp.Root.Field = goName(vt), field
+		types[0] = next
 	}
 	for i := range rp.Steps {
 		s := &rp.Steps[i]
@@ -718,21 +711,51 @@ func (g *graph) annotate(rp *RetentionPath) {
 		if types[i] == nil || i == len(rp.Steps)-1 {
 			continue
 		}
-		next, field := pointee(types[i], s.Offset-g.headerOf(s))
-		s.Field = field
+		var next dwarf.Type
+		next, s.Field = nextType(dw, types[i], s.Offset-g.headerOf(s), rp.Steps[i+1].Size)
 		if types[i+1] == nil {
-			types[i+1] = arrayOf(mapHeader(types[i], s.Offset, next), rp.Steps[i+1].Size)
-			if n, ok := types[i].(*named); ok && field == ".dirPtr" {
-				// A map of up to eight entries has no directory: its
-				// header points straight at its one group.
-				if grp := dw.mapGroup(n.name); grp != nil && grp.Size() > 0 {
-					if size := rp.Steps[i+1].Size; size >= uint64(grp.Size()) && size < 2*uint64(grp.Size()) {
-						types[i+1] = grp
-					}
-				}
-			}
+			types[i+1] = next
 		}
 	}
+}
+
+// globalRootType types a global root's pointer word at addr: the
+// variable's type, the field path to the word, and the type of the object
+// it points to. For a word in a statically allocated value (static), addr
+// is the named global's word that points to the value and delta the
+// word's offset in it.
+func globalRootType(dw *dwarfInfo, addr uint64, static bool, delta uint64) (vt dwarf.Type, field string, next dwarf.Type) {
+	v, ok := dw.variable(addr)
+	if !ok {
+		return nil, "", nil
+	}
+	vt = dw.typ(v.typ)
+	if static {
+		pt, isPtr := under(vt).(*dwarf.PtrType)
+		if !isPtr {
+			return nil, "", nil
+		}
+		next, field = pointee(pt.Type, delta)
+		return vt, field, mapHeader(pt.Type, delta, next)
+	}
+	next, field = pointee(vt, addr-v.addr)
+	return vt, field, mapHeader(vt, addr-v.addr, next)
+}
+
+// nextType is the type of the object that a pointer at offset off in a
+// value of type t points to, when that object is size bytes, and the field
+// path to the pointer.
+func nextType(dw *dwarfInfo, t dwarf.Type, off, size uint64) (dwarf.Type, string) {
+	next, field := pointee(t, off)
+	out := arrayOf(mapHeader(t, off, next), size)
+	if n, ok := t.(*named); ok && field == ".dirPtr" {
+		// A map of up to eight entries has no directory: its header
+		// points straight at its one group.
+		if grp := dw.mapGroup(n.name); grp != nil && grp.Size() > 0 && size >= uint64(grp.Size()) && size < 2*uint64(grp.Size()) {
+			out = grp
+		}
+	}
+	return out, field
 }
 
 // headerOf is the size of the malloc header before a step's value: a word
@@ -744,8 +767,13 @@ func (g *graph) headerOf(s *Step) uint64 {
 	if !ok {
 		return 0
 	}
+	return g.headerAt(i, s.Offset)
+}
+
+// headerAt is the header size of object i, for a pointer at offset off.
+func (g *graph) headerAt(i int, off uint64) uint64 {
 	o := g.d.Objects[i]
-	if o.HasPointers && o.Size > headerMin && o.Size < headerMax && s.Offset >= uint64(g.d.Params.PtrSize) {
+	if o.HasPointers && o.Size > headerMin && o.Size < headerMax && off >= uint64(g.d.Params.PtrSize) {
 		return uint64(g.d.Params.PtrSize)
 	}
 	return 0
@@ -786,6 +814,12 @@ func (g *graph) dwarfTypeOf(dw *dwarfInfo, s *Step) dwarf.Type {
 	if !ok {
 		return nil
 	}
+	return g.headerType(dw, i)
+}
+
+// headerType is the DWARF type that object i's malloc header names, or
+// nil.
+func (g *graph) headerType(dw *dwarfInfo, i int) dwarf.Type {
 	o := g.d.Objects[i]
 	if !o.HasPointers || o.Size <= headerMin || o.Size >= headerMax || o.First == 0 {
 		return nil
