@@ -11,8 +11,9 @@ import (
 	"sync"
 )
 
-// The attribute Go's linker gives a type's DWARF entry: the address of the
-// type's runtime descriptor, the word a malloc header holds.
+// The attribute Go's linker gives a type's DWARF entry: where the type's
+// runtime descriptor is (the word a malloc header holds), as an offset
+// from the runtime.types symbol.
 const attrGoRuntimeType dwarf.Attr = 0x2904
 
 // dwarfInfo is what an executable's DWARF says about types and globals:
@@ -47,14 +48,25 @@ func loadDWARF(exe string) *dwarfInfo {
 		return nil
 	}
 	info := &dwarfInfo{data: data, rtype: map[uint64]dwarf.Offset{}, groups: map[string]dwarf.Offset{}, types: map[dwarf.Offset]dwarf.Type{}}
+	// The attribute holds the descriptor's offset from runtime.types, the
+	// start of the type descriptors.
+	var base uint64
+	if syms, err := f.Symbols(); err == nil {
+		for _, s := range syms {
+			if s.Name == "runtime.types" {
+				base = s.Value
+				break
+			}
+		}
+	}
 	r := data.Reader()
 	for {
 		e, err := r.Next()
 		if err != nil || e == nil {
 			break
 		}
-		if a, ok := e.Val(attrGoRuntimeType).(uint64); ok && a != 0 {
-			info.rtype[a] = e.Offset
+		if a, ok := e.Val(attrGoRuntimeType).(uint64); ok && a != 0 && base != 0 {
+			info.rtype[base+a] = e.Offset
 		}
 		if e.Tag == dwarf.TagStructType {
 			if name, _ := e.Val(dwarf.AttrName).(string); strings.HasPrefix(name, mapGroupPrefix) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -139,6 +140,8 @@ func (p RetentionPath) String() string {
 			name = "object"
 		} else if fn, ok := strings.CutPrefix(name, "func "); ok {
 			name = "func " + shortName(fn)
+		} else {
+			name = shortTypeName(name)
 		}
 		b.WriteString(name)
 		if i < len(p.Steps)-1 {
@@ -173,6 +176,15 @@ func (r Root) describe() string {
 	}
 	return fmt.Sprintf("%s %s (%s)", r.Kind, name, r.Detail)
 }
+
+// shortTypeName shortens every package path in a type's name to its last
+// element, as Go's %v of a type does: "github.com/x/y.T[github.com/x/z.U]"
+// becomes "y.T[z.U]".
+func shortTypeName(s string) string { return importPath.ReplaceAllString(s, "") }
+
+// importPath matches the leading elements of an import path before a
+// package-qualified name.
+var importPath = regexp.MustCompile(`[\w.~-]+(/[\w.~-]+)*/`)
 
 // shortName shortens the package path in a symbol name to its last
 // element: "github.com/x/y.(*T).m" becomes "y.(*T).m".
@@ -221,6 +233,8 @@ type retentionConfig struct {
 	// cycle), so that an object no precise root reaches is looked for
 	// from the stacks' other words too (see scanStacks).
 	alive bool
+	// known are the caller's types of objects, by address.
+	known map[uintptr]reflect.Type
 }
 
 type retentionFunc func(*retentionConfig)
@@ -238,6 +252,14 @@ func WithTempDir(dir string) RetentionOption {
 // [ErrDumpTooLarge].
 func WithMaxDumpBytes(n int64) RetentionOption {
 	return retentionFunc(func(c *retentionConfig) { c.maxBytes = n })
+}
+
+// WithObjectTypes gives the types of objects that the caller knows, by
+// address (a value it holds, such as the subject of a scenario): their
+// steps are named by them and, with the executable's DWARF, so are the
+// steps after them, field by field, as from a global of a known type.
+func WithObjectTypes(types map[uintptr]reflect.Type) RetentionOption {
+	return retentionFunc(func(c *retentionConfig) { c.known = types })
 }
 
 // ErrDumpTooLarge is wrapped by the error [RetentionPaths] returns when the
@@ -290,6 +312,7 @@ func RetentionPaths(ctx context.Context, targets []uintptr, opts ...RetentionOpt
 	}
 	g := newGraph(d, ownNames(isOwnDump(d)))
 	g.conservative = cfg.alive
+	g.known = cfg.known
 	if err := g.search(ctx); err != nil {
 		return nil, fmt.Errorf("inspect: retention paths: %w", err)
 	}
@@ -415,6 +438,8 @@ type graph struct {
 	// parents before children, for inferring types (inferTypes).
 	keepOrder bool
 	order     []int32
+	// known are types the caller gave for objects of this process.
+	known map[uintptr]reflect.Type
 
 	// parent holds, per object, unvisited, the index of the object that
 	// reached it, or rootParent(i) for g.roots[i]; via holds the offset
@@ -702,6 +727,9 @@ func (g *graph) annotate(rp *RetentionPath) {
 	}
 	for i := range rp.Steps {
 		s := &rp.Steps[i]
+		if rt, ok := g.known[s.Addr]; ok && types[i] == nil {
+			types[i] = dw.runtimeType(typeWord(rt))
+		}
 		if types[i] == nil {
 			types[i] = g.dwarfTypeOf(dw, s)
 		}
@@ -717,6 +745,15 @@ func (g *graph) annotate(rp *RetentionPath) {
 			types[i+1] = next
 		}
 	}
+}
+
+// typeWord is the address of t's runtime type descriptor, the word a
+// malloc header or an interface holds for it.
+func typeWord(t reflect.Type) uint64 {
+	if t == nil {
+		return 0
+	}
+	return uint64((*[2]uintptr)(unsafe.Pointer(&t))[1])
 }
 
 // globalRootType types a global root's pointer word at addr: the
@@ -789,7 +826,9 @@ func arrayOf(t dwarf.Type, size uint64) dwarf.Type {
 	if _, ok := t.(*elements); ok {
 		return t
 	}
-	if es := t.Size(); es > 0 && size/uint64(es) >= 2 {
+	// An object of 16 bytes or less may be a tiny block that packs
+	// several small values: not an array.
+	if es := t.Size(); es > 0 && size > 16 && size/uint64(es) >= 2 {
 		return &elements{elem: t}
 	}
 	return t

@@ -168,7 +168,12 @@ func retention(ctx context.Context, subj Subject) ([]report.RetentionPath, strin
 		return nil, ""
 	}
 	labels := subjectLabels(subj)
-	paths, err := inspect.RetentionPaths(ctx, targets)
+	// The subject's own type starts the paths through it, field by field.
+	known := map[uintptr]reflect.Type{}
+	if v := reflect.ValueOf(subj); v.Kind() == reflect.Pointer && !v.IsNil() {
+		known[v.Pointer()] = v.Type().Elem()
+	}
+	paths, err := inspect.RetentionPaths(ctx, targets, inspect.WithObjectTypes(known))
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -181,7 +186,9 @@ func retention(ctx context.Context, subj Subject) ([]report.RetentionPath, strin
 				p.Steps[k].Type = labels[p.Steps[k].Addr]
 			}
 		}
-		if n := len(p.Steps); n > 0 && p.Steps[n-1].Type == "" {
+		// The last step is the object watched: its type as the subject
+		// knows it wins, with what the subject says about where it lives.
+		if n := len(p.Steps); n > 0 && (p.Steps[n-1].Type == "" || strings.Contains(types[i], " ")) {
 			p.Steps[n-1].Type = types[i]
 		}
 		rp := report.RetentionPath{Object: types[i], Found: p.Found, Path: p.String()}
