@@ -136,7 +136,7 @@ func parsePercent(flag, s string, most float64) (float64, error) {
 // exists and takes new files — tried, not guessed from permissions — or
 // something that is not a regular file at all, such as a pipe.
 func checkParentDir(flag, path string) error {
-	target, err := resolveLinks(path)
+	target, err := report.ResolveLinks(path)
 	if err != nil {
 		return usagef("%s: %v", flag, err)
 	}
@@ -164,26 +164,6 @@ func probeWritable(flag, dir string) error {
 	f.Close()
 	os.Remove(f.Name())
 	return nil
-}
-
-// resolveLinks follows path's symbolic links to the file they name, which
-// need not exist yet.
-func resolveLinks(path string) (string, error) {
-	for range 40 {
-		fi, err := os.Lstat(path)
-		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-			return path, nil
-		}
-		target, err := os.Readlink(path)
-		if err != nil {
-			return "", err
-		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(filepath.Dir(path), target)
-		}
-		path = target
-	}
-	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/weakscope/weakscope/internal/tmpfs"
 	"github.com/weakscope/weakscope/scenario"
 	"os"
 	"os/exec"
@@ -109,8 +110,6 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// A directory without write permission is refused before the run. Root
-// may write anywhere, so this cannot be tested as root.
 // readOnlyDir returns a directory that refuses new files: a read-only
 // tmpfs when running as root (for whom permissions do not apply), a
 // directory without write permission otherwise.
@@ -126,11 +125,7 @@ func readOnlyDir(t *testing.T) string {
 		}
 		return dir
 	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a read-only tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
-	return dir
+	return tmpfs.Mount(t, "64k", "ro")
 }
 
 // Every output is tried before anything runs, and refused with the flag
@@ -381,17 +376,7 @@ func TestFIFOInput(t *testing.T) {
 
 // --why refuses up front when the heap dump cannot fit in TMPDIR.
 func TestWhyNeedsRoom(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	dir := filepath.Join(t.TempDir(), "small")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	dir := tmpfs.Mount(t, "1m")
 	t.Setenv("TMPDIR", dir)
 	var stdout, stderr bytes.Buffer
 	code := Run([]string{"run", "--why", "report-cache", "--out", filepath.Join(t.TempDir(), "out")}, &stdout, &stderr)
@@ -417,17 +402,7 @@ func TestStdoutDevFull(t *testing.T) {
 // the error says the results were not saved, and nothing half-written is
 // left in it.
 func TestOutDirFills(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	out := filepath.Join(t.TempDir(), "full")
-	if err := os.Mkdir(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if msg, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", out).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v %s", err, msg)
-	}
-	t.Cleanup(func() { exec.Command("umount", out).Run() })
+	out := tmpfs.Mount(t, "64k")
 	var stdout, stderr bytes.Buffer
 	code := Run([]string{"run", "weak-ref", "report-cache", "--isolate", "none", "--out", out, "--progress", "never"}, &stdout, &stderr)
 	if code != exitFailed || !strings.Contains(stderr.String(), "no space left on device") || !strings.Contains(stderr.String(), "the results above were not saved") {

@@ -197,12 +197,7 @@ func pointee(t dwarf.Type, off uint64) (dwarf.Type, string) {
 			if name == "string" && off == 0 {
 				return nil, field + " (string data)"
 			}
-			var next *dwarf.StructField
-			for _, f := range u.Field {
-				if uint64(f.ByteOffset) <= off && (f.Type.Size() < 0 || off < uint64(f.ByteOffset)+uint64(f.Type.Size())) {
-					next = f
-				}
-			}
+			next := fieldCovering(u, off)
 			if next == nil {
 				return nil, field
 			}
@@ -264,12 +259,7 @@ func fieldAt(t dwarf.Type, off uint64) (dwarf.Type, uint64) {
 		if !ok || strings.HasPrefix(s.StructName, "[]") || s.StructName == "string" {
 			return t, off
 		}
-		var next *dwarf.StructField
-		for _, f := range s.Field {
-			if uint64(f.ByteOffset) <= off && (f.Type.Size() < 0 || off < uint64(f.ByteOffset)+uint64(f.Type.Size())) {
-				next = f
-			}
-		}
+		next := fieldCovering(s, off)
 		if next == nil {
 			return t, off
 		}
@@ -297,4 +287,16 @@ func (d *dwarfInfo) mapGroup(mapName string) dwarf.Type {
 		return d.typ(off)
 	}
 	return nil
+}
+
+// fieldCovering is the last field of s whose bytes include offset off (a
+// zero-sized field shares its offset with the next one), or nil.
+func fieldCovering(s *dwarf.StructType, off uint64) *dwarf.StructField {
+	var found *dwarf.StructField
+	for _, f := range s.Field {
+		if uint64(f.ByteOffset) <= off && (f.Type.Size() < 0 || off < uint64(f.ByteOffset)+uint64(f.Type.Size())) {
+			found = f
+		}
+	}
+	return found
 }

@@ -13,7 +13,7 @@ import (
 // through it: the link stays, and its target is replaced atomically, in the
 // target's directory.
 func WriteFileAtomic(name string, data []byte) error {
-	name, err := followLinks(name)
+	name, err := ResolveLinks(name)
 	if err != nil {
 		return err
 	}
@@ -47,9 +47,10 @@ func WriteFileAtomic(name string, data []byte) error {
 	return nil
 }
 
-// followLinks returns the file that name's symbolic links lead to (which
-// need not exist yet), or name itself when it is not a link.
-func followLinks(name string) (string, error) {
+// ResolveLinks returns the file that name's symbolic links lead to (which
+// need not exist yet), or name itself when it is not a link: the file
+// WriteFileAtomic replaces.
+func ResolveLinks(name string) (string, error) {
 	for range 40 { // as many links as Linux follows
 		fi, err := os.Lstat(name)
 		if err != nil || fi.Mode()&os.ModeSymlink == 0 {

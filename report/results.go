@@ -120,6 +120,16 @@ type Expectation struct {
 	Detail string `json:"detail"`
 }
 
+// Line is the expectation as every text view prints it:
+// "PASS scenario [setting]: text (detail)", or FAIL.
+func (e Expectation) Line(scenario string) string {
+	verdict := "PASS"
+	if !e.Pass {
+		verdict = "FAIL"
+	}
+	return fmt.Sprintf("%s %s%s: %s (%s)", verdict, scenario, bracket(e.Setting), e.Text, e.Detail)
+}
+
 // Setting is the runtime configuration a variant ran under. Empty fields
 // mean the environment's default.
 type Setting struct {

@@ -6,13 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/weakscope/weakscope/inspect"
 	"github.com/weakscope/weakscope/inspect/heapdump"
 	"github.com/weakscope/weakscope/inspect/httpdump"
+	"github.com/weakscope/weakscope/internal/tmpfs"
 )
 
 // The handler serves a dump that the analysis reads, and refuses what it
@@ -52,17 +51,7 @@ func TestHandler(t *testing.T) {
 
 // No room for the dump: 507, and nothing left behind.
 func TestHandlerNoRoom(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	dir := filepath.Join(t.TempDir(), "small")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	dir := tmpfs.Mount(t, "128k")
 	rec := httptest.NewRecorder()
 	httpdump.Handler(dir).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/heapdump", nil))
 	if rec.Code != http.StatusInsufficientStorage {

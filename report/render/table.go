@@ -201,11 +201,7 @@ func WriteExpectations(w io.Writer, r *report.Results) error {
 	var b strings.Builder
 	for _, s := range r.Scenarios {
 		for _, e := range s.Expectations {
-			verdict := "PASS"
-			if !e.Pass {
-				verdict = "FAIL"
-			}
-			fmt.Fprintf(&b, "%s %s%s: %s (%s)\n", verdict, s.Name, bracket(e.Setting), e.Text, e.Detail)
+			fmt.Fprintln(&b, e.Line(s.Name))
 		}
 	}
 	for _, s := range r.Scenarios {

@@ -280,11 +280,7 @@ func summary(r *report.Results) string {
 	w.Flush()
 	for _, s := range r.Scenarios {
 		for _, e := range s.Expectations {
-			verdict := "PASS"
-			if !e.Pass {
-				verdict = "FAIL"
-			}
-			fmt.Fprintf(&b, "%s %s%s: %s (%s)\n", verdict, s.Name, bracket(e.Setting), e.Text, e.Detail)
+			fmt.Fprintln(&b, e.Line(s.Name))
 		}
 		for _, v := range s.Variants {
 			for _, p := range v.Retention {
