@@ -119,3 +119,47 @@ func TestHeapCommand(t *testing.T) {
 		}
 	}
 }
+
+// Two dumps' profiles compare with pprof's -diff_base: what grew between
+// them shows under its root.
+func TestHeapProfilesDiff(t *testing.T) {
+	dump, exe := dumperDump(t)
+	bigger := filepath.Join(t.TempDir(), "bigger.dump")
+	if out, err := exec.Command(exe, bigger, "5000").CombinedOutput(); err != nil {
+		t.Fatalf("dumper: %v\n%s", err, out)
+	}
+	profiles := make([]*profile.Profile, 2)
+	for i, d := range []string{dump, bigger} {
+		out := filepath.Join(t.TempDir(), "p.pb.gz")
+		var stdout, stderr bytes.Buffer
+		if code := Run([]string{"heap", d, "--exe", exe, "--format", "pprof", "--out", out}, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		profiles[i], err = profile.Parse(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What -diff_base does: the base negated, merged with the new one.
+	profiles[0].Scale(-1)
+	diff, err := profile.Merge(profiles)
+	if err != nil {
+		t.Fatalf("the two profiles do not merge: %v", err)
+	}
+	grown := map[string]int64{}
+	for _, s := range diff.Sample {
+		grown[s.Location[len(s.Location)-1].Line[0].Function.Name] += s.Value[0]
+	}
+	// The 5000 objects of the forest, 24 and 32 bytes each.
+	if g := grown["global main.forest"]; g < 5000*24 {
+		t.Errorf("the forest grew by %d bytes in the difference, want its 5000 objects; roots: %v", g, grown)
+	}
+	if g := grown["global main.sessions"]; g < -4096 || g > 4096 {
+		t.Errorf("the sessions, the same in both dumps, differ by %d bytes", g)
+	}
+}
