@@ -142,7 +142,8 @@ func analyzeHeap(ctx context.Context, d *heapdump.Dump, opts []AnalyzeOption) (*
 		}
 	}
 	g := newGraph(d, n)
-	g.keepOrder = true
+	// The order of the search is needed only to infer types from DWARF.
+	g.keepOrder = n.dwarf() != nil
 	if err := g.search(ctx); err != nil {
 		return nil, fmt.Errorf("inspect: analysing the heap: %w", err)
 	}
