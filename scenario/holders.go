@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"slices"
 	"time"
@@ -208,6 +209,8 @@ func (s *storeSubject[K, V]) Labels() map[uintptr]string {
 	return Label(map[uintptr]string{}, unwrap(s.h))
 }
 
+func (s *storeSubject[K, V]) objectTypes() map[uintptr]reflect.Type { return typeOfHolder(s.h) }
+
 type requestSubject[K comparable, V any] struct {
 	m Map[K, V]
 	p Params
@@ -260,6 +263,8 @@ func (s *requestSubject[K, V]) Quiesce() { awaitSweep(s.h) }
 func (s *requestSubject[K, V]) Labels() map[uintptr]string {
 	return Label(map[uintptr]string{}, unwrap(s.h))
 }
+
+func (s *requestSubject[K, V]) objectTypes() map[uintptr]reflect.Type { return typeOfHolder(s.h) }
 
 func (s *requestSubject[K, V]) Measure(m map[string]float64) {
 	m["hit_ratio"] = float64(s.hits) / float64(max(s.requests, 1))
@@ -335,6 +340,18 @@ func (s *setSubject[V]) Quiesce() { awaitSweep(s.h) }
 
 func (s *setSubject[V]) Labels() map[uintptr]string {
 	return Label(map[uintptr]string{}, unwrap(s.h))
+}
+
+func (s *setSubject[V]) objectTypes() map[uintptr]reflect.Type { return typeOfHolder(s.h) }
+
+// typeOfHolder gives the type of the value a holder behind an interface
+// points to, so that retention paths go on naming fields through it.
+func typeOfHolder(h any) map[uintptr]reflect.Type {
+	v := reflect.ValueOf(unwrap(h))
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return nil
+	}
+	return map[uintptr]reflect.Type{v.Pointer(): v.Type().Elem()}
 }
 
 func (s *setSubject[V]) Measure(m map[string]float64) {

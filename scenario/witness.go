@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"strings"
@@ -172,6 +173,12 @@ func retention(ctx context.Context, subj Subject) ([]report.RetentionPath, strin
 	known := map[uintptr]reflect.Type{}
 	if v := reflect.ValueOf(subj); v.Kind() == reflect.Pointer && !v.IsNil() {
 		known[v.Pointer()] = v.Type().Elem()
+	}
+	// The framework's own subjects know their holder behind its interface.
+	if o, ok := subj.(interface {
+		objectTypes() map[uintptr]reflect.Type
+	}); ok {
+		maps.Copy(known, o.objectTypes())
 	}
 	paths, err := inspect.RetentionPaths(ctx, targets, inspect.WithObjectTypes(known))
 	if err != nil {
