@@ -340,6 +340,9 @@ func (g *graph) inferTypes() []dwarf.Type {
 				t, _ = nextType(dw, pt, off, k.size)
 				memo[k] = t
 			}
+			if t == nil {
+				t = g.ifaceTarget(dw, g.d.Objects[p].Addr+g.via[i])
+			}
 			types[i] = t
 			continue
 		}
@@ -357,6 +360,9 @@ func (g *graph) inferTypes() []dwarf.Type {
 			addr, static, delta = ref, true, d
 		}
 		_, _, types[i] = globalRootType(dw, addr, static, delta)
+		if types[i] == nil && !static {
+			types[i] = g.ifaceTarget(dw, addr)
+		}
 	}
 	return types
 }

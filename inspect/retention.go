@@ -723,6 +723,9 @@ func (g *graph) annotate(rp *RetentionPath) {
 	if rp.Root.Kind == RootGlobal && rp.rootAddr != 0 {
 		vt, field, next := globalRootType(dw, rp.rootAddr, rp.rootStatic, rp.rootDelta)
 		rp.Root.Type, rp.Root.Field = goName(vt), field
+		if next == nil && !rp.rootStatic {
+			next = g.ifaceTarget(dw, rp.rootAddr)
+		}
 		types[0] = next
 	}
 	for i := range rp.Steps {
@@ -741,10 +744,31 @@ func (g *graph) annotate(rp *RetentionPath) {
 		}
 		var next dwarf.Type
 		next, s.Field = nextType(dw, types[i], s.Offset-g.headerOf(s), rp.Steps[i+1].Size)
+		if next == nil {
+			next = g.ifaceTarget(dw, uint64(s.Addr)+s.Offset)
+		}
 		if types[i+1] == nil {
 			types[i+1] = next
 		}
 	}
+}
+
+// ifaceTarget is the type of the object that the interface data word at
+// addr points to, from the dump's record of its dynamic type: the pointed
+// type of a pointer-shaped type, else the type of the boxed value.
+func (g *graph) ifaceTarget(dw *dwarfInfo, addr uint64) dwarf.Type {
+	typ, ok := g.d.InterfaceType(addr)
+	if !ok {
+		return nil
+	}
+	t := dw.runtimeType(typ)
+	if t == nil {
+		return nil
+	}
+	if p, isPtr := under(t).(*dwarf.PtrType); isPtr {
+		return p.Type
+	}
+	return t
 }
 
 // typeWord is the address of t's runtime type descriptor, the word a

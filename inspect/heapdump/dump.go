@@ -36,12 +36,19 @@ type Dump struct {
 	OtherRoots []OtherRoot
 	// Types holds the types the dump describes: those of the itabs.
 	Types []Type
+	// Itabs maps the address of each itab the dump describes to the
+	// address of its type (one of Types).
+	Itabs map[uint64]uint64
 	// MemStats holds the memory statistics read when the dump was
 	// written. BySize, EnableGC and DebugGC are not in a dump.
 	MemStats runtime.MemStats
 
-	ptrs  []Pointer // the pointer words of all objects, by object
-	addrs []uint64  // Objects[i].Addr, dense for Find
+	// ifaces maps the address of an interface's data word to the address
+	// of its dynamic type, where the word before it is an itab or a type
+	// of the dump.
+	ifaces map[uint64]uint64
+	ptrs   []Pointer // the pointer words of all objects, by object
+	addrs  []uint64  // Objects[i].Addr, dense for Find
 }
 
 // Params describes the process that wrote a dump.
@@ -251,6 +258,17 @@ func (d *Dump) Find(addr uint64) (int, bool) {
 func (d *Dump) Pointers(i int) []Pointer {
 	o := d.Objects[i]
 	return d.ptrs[o.lo:o.hi:o.hi]
+}
+
+// InterfaceType says, for a pointer word at addr (in an object, a segment
+// or a stack frame), whether it is the data word of an interface value,
+// and of which dynamic type: the address of the type's descriptor, to be
+// found in Types. It is known where the word before the pointer is an
+// itab or a type that the dump describes (the types of the itabs); the
+// types of values in interfaces that no itab names are not.
+func (d *Dump) InterfaceType(addr uint64) (typ uint64, ok bool) {
+	typ, ok = d.ifaces[addr]
+	return typ, ok
 }
 
 // NewDump assembles a Dump from objects, sorted by address and not

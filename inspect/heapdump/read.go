@@ -117,6 +117,8 @@ type parser struct {
 	inG       bool   // a goroutine record came before, so frames have an owner
 	buf       []byte // scratch for blocks of memory
 	strBuf    []byte // scratch for strings
+	base      uint64 // the address of the memory whose fields are read
+	typeAddrs map[uint64]bool
 }
 
 func (p *parser) run() (*Dump, error) {
@@ -170,8 +172,12 @@ func (p *parser) record(tag uint64) {
 		t.Indirect = p.bool()
 		d.Types = append(d.Types, t)
 	case tagItab:
-		p.uvarint() // itab address
-		p.uvarint() // its type, described by a type record before
+		itab := p.uvarint()
+		typ := p.uvarint() // its type, described by a type record before
+		if d.Itabs == nil {
+			d.Itabs = map[uint64]uint64{}
+		}
+		d.Itabs[itab] = typ
 	case tagGoroutine:
 		p.goroutineRecord()
 	case tagStackFrame:
@@ -195,6 +201,7 @@ func (p *parser) record(tag uint64) {
 			s.Name = "bss"
 		}
 		mem := p.mem()
+		p.base = s.Addr
 		s.Size = uint64(len(mem))
 		s.Static = p.outsideHeap(mem)
 		s.Pointers = p.fields(mem, nil)
@@ -259,6 +266,7 @@ func (p *parser) object() {
 	d := p.d
 	addr := p.uvarint()
 	mem := p.mem()
+	p.base = addr
 	lo := len(d.ptrs)
 	var hasPtr bool
 	d.ptrs, hasPtr = p.objectFields(mem, d.ptrs)
@@ -320,6 +328,7 @@ func (p *parser) frame() {
 	p.uvarint() // continuation PC
 	f.Func = p.str()
 	f.Words = p.heapWords(mem)
+	p.base = f.SP
 	f.Pointers = p.fields(mem, nil)
 	if p.err != nil {
 		return
@@ -412,6 +421,31 @@ func sortObjects(objs []Object) []Object {
 // objectFields reads the pointer list that follows mem, appending the
 // words that point into the heap to dst, and reports whether the list had
 // any entries.
+// noteInterface records, when the word before a pointer at offset off of
+// the memory being read is an itab or a type the dump describes, that the
+// pointer is an interface's data word, of that dynamic type. p.base is the
+// address of the memory being read.
+func (p *parser) noteInterface(prev, off uint64) {
+	d := p.d
+	if p.typeAddrs == nil {
+		p.typeAddrs = make(map[uint64]bool, len(d.Types))
+		for _, t := range d.Types {
+			p.typeAddrs[t.Addr] = true
+		}
+	}
+	typ, ok := d.Itabs[prev]
+	if !ok && p.typeAddrs[prev] {
+		typ, ok = prev, true
+	}
+	if !ok {
+		return
+	}
+	if d.ifaces == nil {
+		d.ifaces = map[uint64]uint64{}
+	}
+	d.ifaces[p.base+off] = typ
+}
+
 func (p *parser) objectFields(mem []byte, dst []Pointer) ([]Pointer, bool) {
 	n := len(dst)
 	hasPtr := false
@@ -435,6 +469,9 @@ func (p *parser) objectFields(mem []byte, dst []Pointer) ([]Pointer, bool) {
 		hasPtr = true
 		if v := p.word(mem[off:]); v >= p.heapLo && v < p.heapHi && v != 0 {
 			dst = appendDoubling(dst, Pointer{Offset: off, Value: v})
+			if off >= uint64(p.ptrSize) {
+				p.noteInterface(p.word(mem[off-uint64(p.ptrSize):]), off)
+			}
 		}
 	}
 	if p.err != nil {

@@ -24,6 +24,14 @@ type session struct {
 
 type user struct{ name string }
 
+// Name makes *user a namer, so that an interface can hold one.
+func (u *user) Name() string { return u.name }
+
+type namer interface{ Name() string }
+
+// box holds a user in an interface field: the dump's itab names its type.
+var box struct{ who namer }
+
 // sessions is the leak: a global map that is never cleaned.
 var sessions = map[string]*session{}
 
@@ -115,6 +123,7 @@ func main() {
 	cached := &user{name: "cached"}
 	cache.Store("k", cached)
 	nested.inner.owner = &user{name: "nested"}
+	box.who = &user{name: "boxed"}
 	registered := &user{name: "registered"}
 	reg.m["r"] = registered
 	fmt.Printf("target slice %#x\n", uintptr(unsafe.Pointer(users[3])))
@@ -122,6 +131,7 @@ func main() {
 	fmt.Printf("target syncmap %#x\n", uintptr(unsafe.Pointer(cached)))
 	fmt.Printf("target nested %#x\n", uintptr(unsafe.Pointer(nested.inner.owner)))
 	fmt.Printf("target static %#x\n", uintptr(unsafe.Pointer(registered)))
+	fmt.Printf("target iface %#x\n", uintptr(unsafe.Pointer(box.who.(*user))))
 	runtime.GC()
 	f, err := os.Create(os.Args[1])
 	if err != nil {
