@@ -116,7 +116,7 @@ func ExampleRetentionPaths() {
 	}
 	fmt.Println(paths[0])
 	// Output:
-	// global inspect_test.latest (bss) → object (48 B)
+	// global inspect_test.latest (*inspect_test.Report, bss) → object (48 B)
 }
 
 func ExampleWhyAlive() {
@@ -138,7 +138,7 @@ func ExampleWhyAlive() {
 	path, err = inspect.WhyAlive(p)
 	fmt.Println("once deleted:", path, err)
 	// Output:
-	// kept by: global inspect_test.reports (bss)
+	// kept by: global inspect_test.reports (map[string]*inspect_test.Report, bss)
 	// once deleted: not found in the heap <nil>
 }
 

@@ -707,6 +707,10 @@ func (g *graph) path(target uintptr) RetentionPath {
 	}
 	slices.Reverse(rp.Steps)
 	g.annotate(&rp)
+	if rp.Root.Kind == RootGlobal && rp.Root.Type == "" && g.names.own && rp.rootAddr != 0 {
+		// Without DWARF, the type NameGlobal was given.
+		rp.Root.Type = registeredType(rp.rootAddr)
+	}
 	return rp
 }
 

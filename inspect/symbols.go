@@ -17,6 +17,7 @@ import (
 type symbol struct {
 	addr, size uint64
 	name       string
+	typ        string // its Go type, where NameGlobal was told
 }
 
 func (s symbol) contains(addr uint64) bool { return addr-s.addr < max(s.size, 1) }
@@ -31,18 +32,34 @@ var registered struct {
 // NameGlobal("example.com/app.registry", &registry), for retention paths
 // to start at. The executable's symbol table names globals by itself, but
 // "go run" and "go test" build executables without one; names registered
-// here stand in for it. Where the symbol table names a variable, its name
-// wins. Registering the same variable again replaces its name; a nil p or
+// here stand in for it, with the variable's type T, which a path then
+// shows beside the name when the executable has no DWARF to say it. NameGlobal also
+// names a value the compiler allocated statically for the variable to
+// point to (var c = &Cache{…}). Where the symbol table names a variable,
+// its name wins. Registering the same variable again replaces its name; a nil p or
 // an empty name is ignored.
 func NameGlobal[T any](name string, p *T) {
 	if p == nil || name == "" {
 		return
 	}
-	s := symbol{addr: uint64(uintptr(unsafe.Pointer(p))), size: uint64(unsafe.Sizeof(*p)), name: name}
+	s := symbol{addr: uint64(uintptr(unsafe.Pointer(p))), size: uint64(unsafe.Sizeof(*p)), name: name, typ: reflect.TypeFor[T]().String()}
 	registered.Lock()
 	defer registered.Unlock()
 	registered.syms = slices.DeleteFunc(registered.syms, func(o symbol) bool { return o.addr == s.addr })
 	registered.syms = append(registered.syms, s)
+}
+
+// registeredType is the Go type NameGlobal was given for the variable
+// holding addr, or "".
+func registeredType(addr uint64) string {
+	registered.Lock()
+	defer registered.Unlock()
+	for _, s := range registered.syms {
+		if s.contains(addr) {
+			return s.typ
+		}
+	}
+	return ""
 }
 
 // globalName names the global variable holding addr: from the symbol
