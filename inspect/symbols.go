@@ -29,15 +29,15 @@ var registered struct {
 }
 
 // NameGlobal registers a name for the global variable p points to, such as
-// NameGlobal("example.com/app.registry", &registry), for retention paths
-// to start at. The executable's symbol table names globals by itself, but
-// "go run" and "go test" build executables without one; names registered
-// here stand in for it, with the variable's type T, which a path then
-// shows beside the name when the executable has no DWARF to say it. NameGlobal also
-// names a value the compiler allocated statically for the variable to
-// point to (var c = &Cache{…}). Where the symbol table names a variable,
-// its name wins. Registering the same variable again replaces its name; a nil p or
-// an empty name is ignored.
+// NameGlobal("example.com/app.registry", &registry), for retention paths to
+// start at. The executable's symbol table names globals by itself, but "go
+// run" and "go test" build executables without one; names registered here
+// stand in for it, with the variable's type T, which a path then shows
+// beside the name when the executable has no DWARF to say it. NameGlobal
+// also names a value the compiler allocated statically for the variable to
+// point to (var c = &Cache{…}). Where the symbol table names a variable, its
+// name wins. Registering the same variable again replaces its name; a nil p
+// or an empty name is ignored.
 func NameGlobal[T any](name string, p *T) {
 	if p == nil || name == "" {
 		return
