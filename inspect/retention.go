@@ -336,7 +336,10 @@ func WhyAlive[T any](p weak.Pointer[T]) (RetentionPath, error) {
 	}
 	// It survived the cycle: it is alive, so the stacks' stack objects may
 	// be searched too.
-	paths, err := RetentionPaths(context.Background(), []uintptr{addr}, retentionFunc(func(c *retentionConfig) { c.alive = true }))
+	// Its type is T, whatever the heap records.
+	paths, err := RetentionPaths(context.Background(), []uintptr{addr},
+		retentionFunc(func(c *retentionConfig) { c.alive = true }),
+		WithObjectTypes(map[uintptr]reflect.Type{addr: reflect.TypeFor[T]()}))
 	if err != nil {
 		return RetentionPath{Target: addr}, err
 	}
@@ -719,6 +722,12 @@ func (g *graph) path(target uintptr) RetentionPath {
 // known type, with the offset of the pointer to the next step, gives the
 // next object's type and the field that holds the pointer.
 func (g *graph) annotate(rp *RetentionPath) {
+	// The types the caller knows name their steps, DWARF or not.
+	for i := range rp.Steps {
+		if rt, ok := g.known[rp.Steps[i].Addr]; ok && rp.Steps[i].Type == "" {
+			rp.Steps[i].Type = rt.String()
+		}
+	}
 	dw := g.names.dwarf()
 	if dw == nil || len(rp.Steps) == 0 {
 		return
