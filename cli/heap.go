@@ -211,6 +211,12 @@ func openWithin(name string, d time.Duration) (*os.File, error) {
 	case r := <-done:
 		return r.f, r.err
 	case <-time.After(d):
+		// Should a writer come after all, close what it opened.
+		go func() {
+			if r := <-done; r.f != nil {
+				r.f.Close()
+			}
+		}()
 		return nil, fmt.Errorf("%s: nothing to read within %v (a named pipe with no writer?)", name, d)
 	}
 }

@@ -251,10 +251,14 @@ func (a *HeapAnalysis) Flame(maxDepth int) []FlameSample {
 		depth  int
 	}
 	var chains []node
-	intern := map[[2]string]int32{} // parent chain (as its index, text) and name
+	type chainKey struct {
+		parent int32
+		name   string
+	}
+	intern := map[chainKey]int32{}
 	chainOf := make([]int32, len(d.Objects))
 	get := func(parent int32, name string) int32 {
-		key := [2]string{fmt.Sprint(parent), name}
+		key := chainKey{parent, name}
 		if c, ok := intern[key]; ok {
 			return c
 		}
@@ -278,8 +282,7 @@ func (a *HeapAnalysis) Flame(maxDepth int) []FlameSample {
 		idom, _ := a.dm.IDom(i)
 		var parent int32
 		if idom == heapgraph.Root {
-			p := a.g.path(uintptr(d.Objects[i].Addr))
-			parent = get(-1, string(p.Root.Kind)+" "+shortName(orUnknown(p.Root.Name)))
+			parent = get(-1, a.g.rootLabel(int32(i)))
 		} else {
 			parent = chainOf[idom]
 		}
@@ -317,11 +320,6 @@ func (g *graph) inferTypes() []dwarf.Type {
 		return nil
 	}
 	types := make([]dwarf.Type, len(g.d.Objects))
-	type key struct {
-		t         dwarf.Type
-		off, size uint64
-	}
-	memo := map[key]dwarf.Type{}
 	for _, i := range g.order {
 		if t := g.headerType(dw, int(i)); t != nil {
 			types[i] = t
@@ -333,17 +331,11 @@ func (g *graph) inferTypes() []dwarf.Type {
 			if pt == nil {
 				continue
 			}
-			off -= g.headerAt(int(p), off)
-			k := key{pt, off, g.d.Objects[i].Size}
-			t, seen := memo[k]
-			if !seen {
-				t, _ = nextType(dw, pt, off, k.size)
-				memo[k] = t
-			}
+			t, _ := nextType(dw, pt, off-g.headerAt(int(p), off), g.d.Objects[i].Size)
 			if t == nil {
-				t = g.ifaceTarget(dw, g.d.Objects[p].Addr+g.via[i])
+				t = g.ifaceTarget(dw, g.d.Objects[p].Addr+off)
 			}
-			types[i] = t
+			types[i] = g.checkStart(t, g.d.Objects[p].Addr, off, g.d.Objects[i].Addr)
 			continue
 		}
 		r := g.roots[-2-p]
@@ -359,10 +351,50 @@ func (g *graph) inferTypes() []dwarf.Type {
 			}
 			addr, static, delta = ref, true, d
 		}
-		_, _, types[i] = globalRootType(dw, addr, static, delta)
-		if types[i] == nil && !static {
-			types[i] = g.ifaceTarget(dw, addr)
+		_, _, next := globalRootType(dw, addr, static, delta)
+		if next == nil && !static {
+			next = g.ifaceTarget(dw, addr)
 		}
+		types[i] = g.startsAt(next, segmentPointer(g.d.Segments[r.index], off), g.d.Objects[i].Addr)
 	}
 	return types
+}
+
+// rootLabel names the root that the search first reached object i from,
+// as "KIND NAME" ("global main.sessions", "stack main.main"), without
+// building the path: the object on i's search path that a root points to
+// is remembered for every object on the way (g.top), so that labelling
+// every object costs time in proportion to their number.
+func (g *graph) rootLabel(i int32) string {
+	if g.top == nil {
+		g.top = make([]int32, len(g.parent))
+		for j := range g.top {
+			g.top[j] = -1
+		}
+		g.labels = map[[2]uint64]string{}
+	}
+	var path []int32
+	cur := i
+	for g.top[cur] < 0 {
+		path = append(path, cur)
+		p := g.parent[cur]
+		if p < 0 {
+			g.top[cur] = cur
+			break
+		}
+		cur = p
+	}
+	top := g.top[cur]
+	for _, x := range path {
+		g.top[x] = top
+	}
+	ref := -2 - g.parent[top]
+	key := [2]uint64{uint64(ref), g.via[top]}
+	if l, ok := g.labels[key]; ok {
+		return l
+	}
+	r := g.root(g.roots[ref], g.via[top])
+	l := string(r.Kind) + " " + shortName(orUnknown(r.Name))
+	g.labels[key] = l
+	return l
 }

@@ -54,14 +54,19 @@ func noNames() names {
 // exeNames names what a dump of the program built as exe holds, from its
 // ELF symbol table: functions by their entry address, globals by their
 // extent. Go links executables at fixed addresses unless asked for a PIE,
-// whose addresses a dump cannot relate to the file; paths are then named
-// as without the binary.
+// whose addresses a dump cannot relate to the file: for a PIE, nothing is
+// named, as without the binary.
 func exeNames(exe string) (names, error) {
 	f, err := elf.Open(exe)
 	if err != nil {
 		return names{}, fmt.Errorf("reading %s: %w", exe, err)
 	}
 	defer f.Close()
+	if f.Type == elf.ET_DYN {
+		// A position-independent executable: where it was loaded, and so
+		// what its addresses were in the process, the dump does not say.
+		return noNames(), nil
+	}
 	syms, err := f.Symbols()
 	if err != nil {
 		return names{}, fmt.Errorf("%s has no symbol table (built with -ldflags=-s?): %w", exe, err)

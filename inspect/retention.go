@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"cmp"
 	"context"
 	"debug/dwarf"
 	"errors"
@@ -80,7 +81,8 @@ type Step struct {
 	// the next step; 0 for the last step.
 	Offset uint64
 	// Type is the object's type, best effort: a Go type name such as
-	// "main.Report", "[]main.Report" for an array of them, "func NAME"
+	// "main.Report", "[]main.Report" for an array of them ("[]main.Report
+	// elements" where the executable's DWARF named it), "func NAME"
 	// for a closure, or "" when unknown. Only objects with pointers of
 	// more than 512 bytes and less than 32 KiB record their type in the
 	// heap (a 32 KiB slot may hold an object that does not); with the
@@ -114,6 +116,7 @@ type RetentionPath struct {
 	// rootAddr points to.
 	rootStatic bool
 	rootDelta  uint64
+	rootValue  uint64 // the root word's value: where in the first step it points
 }
 
 // String renders the path on one line, such as
@@ -161,7 +164,11 @@ func (r Root) describe() string {
 	switch r.Kind {
 	case RootGlobal:
 		if r.Type != "" {
-			return fmt.Sprintf("global %s%s (%s, %s)", name, r.Field, shortName(r.Type), r.Detail)
+			where := r.Field
+			if where == "" {
+				where = offset(r.Offset)
+			}
+			return fmt.Sprintf("global %s%s (%s, %s)", name, where, shortTypeName(r.Type), r.Detail)
 		}
 		return fmt.Sprintf("global %s%s (%s)", name, offset(r.Offset), r.Detail)
 	case RootStack:
@@ -443,6 +450,12 @@ type graph struct {
 	order     []int32
 	// known are types the caller gave for objects of this process.
 	known map[uintptr]reflect.Type
+	// dumpTypes indexes the dump's types by address, built when first
+	// needed.
+	dumpTypes map[uint64]heapdump.Type
+	// top and labels serve rootLabel.
+	top    []int32
+	labels map[[2]uint64]string
 
 	// parent holds, per object, unvisited, the index of the object that
 	// reached it, or rootParent(i) for g.roots[i]; via holds the offset
@@ -537,7 +550,26 @@ func (g *graph) staticReferrer(addr uint64) (ref, delta uint64, ok bool) {
 			}
 		}
 	}
-	return ref, addr - best, ok
+	if !ok {
+		return 0, 0, false
+	}
+	delta = addr - best
+	// The word must lie inside the value the global points to: its size
+	// from DWARF where the executable has it, else no more than a small
+	// struct's worth, so that a word of another, anonymous value is not
+	// put down to this global.
+	limit := uint64(256)
+	if dw := g.names.dwarf(); dw != nil {
+		if v, found := dw.variable(ref); found {
+			if pt, isPtr := under(dw.typ(v.typ)).(*dwarf.PtrType); isPtr && pt.Type.Size() > 0 {
+				limit = uint64(pt.Type.Size())
+			}
+		}
+	}
+	if delta >= limit {
+		return 0, 0, false
+	}
+	return ref, delta, true
 }
 
 // inspectPackage begins the names of this package's functions.
@@ -698,6 +730,7 @@ func (g *graph) path(target uintptr) RetentionPath {
 			rp.Root = g.root(r, off)
 			if r.kind == RootGlobal && r.what == whatWord {
 				rp.rootAddr = g.d.Segments[r.index].Addr + off
+				rp.rootValue = segmentPointer(g.d.Segments[r.index], off)
 				if _, _, named := g.names.global(rp.rootAddr); !named {
 					if ref, delta, ok := g.staticReferrer(rp.rootAddr); ok {
 						rp.rootAddr, rp.rootDelta, rp.rootStatic = ref, delta, true
@@ -739,7 +772,7 @@ func (g *graph) annotate(rp *RetentionPath) {
 		if next == nil && !rp.rootStatic {
 			next = g.ifaceTarget(dw, rp.rootAddr)
 		}
-		types[0] = next
+		types[0] = g.startsAt(next, rp.rootValue, uint64(rp.Steps[0].Addr))
 	}
 	for i := range rp.Steps {
 		s := &rp.Steps[i]
@@ -761,9 +794,70 @@ func (g *graph) annotate(rp *RetentionPath) {
 			next = g.ifaceTarget(dw, uint64(s.Addr)+s.Offset)
 		}
 		if types[i+1] == nil {
-			types[i+1] = next
+			types[i+1] = g.checkStart(next, uint64(s.Addr), s.Offset, uint64(rp.Steps[i+1].Addr))
 		}
 	}
+}
+
+// checkStart keeps next, the type a pointer at offset off of the object at
+// parent leads to, only if the pointer leads to the start of the object at
+// child (its value, after a malloc header), or into an array of next's
+// elements: a pointer into the middle of an object (&b.field) has the
+// field's type, not the object's, and naming the object by it would be
+// wrong.
+func (g *graph) checkStart(next dwarf.Type, parent, off, child uint64) dwarf.Type {
+	if next == nil {
+		return nil
+	}
+	pi, ok := g.d.Find(parent)
+	if !ok {
+		return nil
+	}
+	v, ok := g.pointerAt(pi, off)
+	if !ok {
+		return nil
+	}
+	return g.startsAt(next, v, child)
+}
+
+// startsAt keeps next, the type a pointer of value v leads to, only if v
+// is the start of the object at child (see checkStart).
+func (g *graph) startsAt(next dwarf.Type, v, child uint64) dwarf.Type {
+	if next == nil {
+		return nil
+	}
+	if _, ok := next.(*elements); ok {
+		return next
+	}
+	ci, ok := g.d.Find(child)
+	if !ok {
+		return nil
+	}
+	o := g.d.Objects[ci]
+	if v == o.Addr+g.headerAt(ci, uint64(g.d.Params.PtrSize)) || (v == o.Addr && g.headerAt(ci, uint64(g.d.Params.PtrSize)) == 0) {
+		return next
+	}
+	return nil
+}
+
+// segmentPointer is the value of a segment's pointer word at offset off,
+// or 0.
+func segmentPointer(s heapdump.Segment, off uint64) uint64 {
+	j, found := slices.BinarySearchFunc(s.Pointers, off, func(p heapdump.Pointer, off uint64) int { return cmp.Compare(p.Offset, off) })
+	if !found {
+		return 0
+	}
+	return s.Pointers[j].Value
+}
+
+// pointerAt is the value of object i's pointer word at offset off.
+func (g *graph) pointerAt(i int, off uint64) (uint64, bool) {
+	ps := g.d.Pointers(i)
+	j, found := slices.BinarySearchFunc(ps, off, func(p heapdump.Pointer, off uint64) int { return cmp.Compare(p.Offset, off) })
+	if !found {
+		return 0, false
+	}
+	return ps[j].Value, true
 }
 
 // ifaceTarget is the type of the object that the interface data word at
@@ -1002,9 +1096,15 @@ func (g *graph) typeOf(i int) string {
 		return ""
 	}
 	if !g.names.own {
-		// Another process's memory: the dump names the types of its
-		// itabs, and only those.
-		return g.dumpType(o.First)
+		// Another process's memory: the executable's DWARF names the
+		// header's type; else the dump names the types of its itabs, and
+		// only those.
+		if dw := g.names.dwarf(); dw != nil {
+			if t := g.headerType(dw, i); t != nil {
+				return goName(t)
+			}
+		}
+		return g.dumpType(o.First, o.Size)
 	}
 	t := typeAt(o.First)
 	if size := uint64(t.Size()); size > 0 && (o.Size-uint64(p.PtrSize))/size >= 2 {
@@ -1014,12 +1114,23 @@ func (g *graph) typeOf(i int) string {
 }
 
 // dumpType names the type whose descriptor is at addr, if the dump
-// describes it.
-func (g *graph) dumpType(addr uint64) string {
-	for _, t := range g.d.Types {
-		if t.Addr == addr {
-			return t.Name
+// describes it well enough, for an object of size bytes: an array of the
+// type when two or more fit, as with a malloc header. The dump writes an
+// unnamed type by its package path and an empty name ("main." for
+// *main.leaf): such a name names nothing.
+func (g *graph) dumpType(addr, size uint64) string {
+	if g.dumpTypes == nil {
+		g.dumpTypes = make(map[uint64]heapdump.Type, len(g.d.Types))
+		for _, t := range g.d.Types {
+			g.dumpTypes[t.Addr] = t
 		}
 	}
-	return ""
+	t, ok := g.dumpTypes[addr]
+	if !ok || t.Name == "" || strings.HasSuffix(t.Name, ".") {
+		return ""
+	}
+	if t.Size > 0 && (size-uint64(g.d.Params.PtrSize))/t.Size >= 2 {
+		return "[]" + t.Name + " elements"
+	}
+	return t.Name
 }

@@ -268,5 +268,8 @@ func WorkerOutput() (io.WriteCloser, error) {
 	if f == nil {
 		return nil, errors.New("worker: no result pipe (fd 3); workers are started by weakscope itself")
 	}
+	// What the variant starts must not inherit the pipe: the parent reads
+	// it to the end, and a grandchild holding it open would keep it waiting.
+	closeOnExec(f)
 	return f, nil
 }

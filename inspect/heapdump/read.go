@@ -418,9 +418,6 @@ func sortObjects(objs []Object) []Object {
 	return sorted
 }
 
-// objectFields reads the pointer list that follows mem, appending the
-// words that point into the heap to dst, and reports whether the list had
-// any entries.
 // noteInterface records, when the word before a pointer at offset off of
 // the memory being read is an itab or a type the dump describes, that the
 // pointer is an interface's data word, of that dynamic type. p.base is the
@@ -446,6 +443,9 @@ func (p *parser) noteInterface(prev, off uint64) {
 	d.ifaces[p.base+off] = typ
 }
 
+// objectFields reads the pointer list that follows mem, appending the
+// words that point into the heap to dst, and reports whether the list had
+// any entries.
 func (p *parser) objectFields(mem []byte, dst []Pointer) ([]Pointer, bool) {
 	n := len(dst)
 	hasPtr := false
