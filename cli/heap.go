@@ -11,7 +11,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -183,40 +182,4 @@ func readDump(name string) (*heapdump.Dump, error) {
 		return nil, usagef("%s: not a heap dump that can be read: %v", name, err)
 	}
 	return d, nil
-}
-
-// openWithin opens name, giving up after d when it is a pipe that no one
-// writes to (opening one blocks until a writer comes).
-func openWithin(name string, d time.Duration) (*os.File, error) {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", name)
-	}
-	if fi.Mode().IsRegular() {
-		return os.Open(name)
-	}
-	type result struct {
-		f   *os.File
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		f, err := os.Open(name)
-		done <- result{f, err}
-	}()
-	select {
-	case r := <-done:
-		return r.f, r.err
-	case <-time.After(d):
-		// Should a writer come after all, close what it opened.
-		go func() {
-			if r := <-done; r.f != nil {
-				r.f.Close()
-			}
-		}()
-		return nil, fmt.Errorf("%s: nothing to read within %v (a named pipe with no writer?)", name, d)
-	}
 }

@@ -79,15 +79,7 @@ func TestHeapCommand(t *testing.T) {
 	if _, errOut, code = run(dump, "--exe", exe, "--format", "pprof", "--out", prof); code != 0 {
 		t.Fatalf("pprof: exit %d: %s", code, errOut)
 	}
-	f, err := os.Open(prof)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := profile.Parse(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := readProfile(t, prof)
 	var sessions int64
 	for _, s := range p.Sample {
 		root := s.Location[len(s.Location)-1].Line[0].Function.Name
@@ -135,15 +127,7 @@ func TestHeapProfilesDiff(t *testing.T) {
 		if code := Run([]string{"heap", d, "--exe", exe, "--format", "pprof", "--out", out}, &stdout, &stderr); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
-		f, err := os.Open(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		profiles[i], err = profile.Parse(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		profiles[i] = readProfile(t, out)
 	}
 	// What -diff_base does: the base negated, merged with the new one.
 	profiles[0].Scale(-1)

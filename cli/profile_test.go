@@ -23,16 +23,7 @@ func TestHeapProfilesShowTheScenario(t *testing.T) {
 	// The weak variant holds the map's table and the callers' references;
 	// the profile is sampled, so either may lead.
 	for variant, want := range map[string]string{"strong": "catalogue.newObject", "weak": "github.com/weakscope/weakscope/scenario"} {
-		path := filepath.Join(out, "report-cache", variant+".heap.pb.gz")
-		f, err := os.Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := profile.Parse(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := readProfile(t, filepath.Join(out, "report-cache", variant+".heap.pb.gz"))
 		if _, err := os.Stat(filepath.Join(out, "report-cache", variant+".baseline.heap.pb.gz")); err == nil {
 			t.Errorf("%s: the baseline profile was published beside the difference", variant)
 		}
@@ -66,4 +57,19 @@ func TestHeapProfilesShowTheScenario(t *testing.T) {
 			}
 		}
 	}
+}
+
+// readProfile parses the pprof profile at path.
+func readProfile(t *testing.T, path string) *profile.Profile {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	p, err := profile.Parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
