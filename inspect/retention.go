@@ -67,7 +67,8 @@ type Root struct {
 	Offset uint64
 	// Type and Field, where the executable's DWARF says, are a global
 	// variable's type and the field path to the pointer word within it,
-	// such as "*main.SessionCache" and ".m".
+	// such as "*main.SessionCache" and ".m"; for a finalizer, its
+	// object's type and the field that points on.
 	Type, Field string
 }
 
@@ -117,6 +118,9 @@ type RetentionPath struct {
 	rootStatic bool
 	rootDelta  uint64
 	rootValue  uint64 // the root word's value: where in the first step it points
+	// rootFinalizer, for a pointer inside a finalizer's object, is the
+	// index of the finalizer in the dump, plus one.
+	rootFinalizer int
 }
 
 // String renders the path on one line, such as
@@ -174,6 +178,10 @@ func (r Root) describe() string {
 	case RootStack:
 		return fmt.Sprintf("stack %s (%s)", name, r.Detail)
 	case RootFinalizer, RootQueuedFinalizer:
+		if r.Type != "" {
+			// The field of the object that points on, and its type.
+			return fmt.Sprintf("%s special %s%s (%s; func %s)", r.Kind, r.Detail, r.Field, shortTypeName(r.Type), name)
+		}
 		return fmt.Sprintf("%s special %s (func %s)", r.Kind, r.Detail, name)
 	case RootCleanup:
 		if r.Name == unknownFunc {
@@ -728,6 +736,12 @@ func (g *graph) path(target uintptr) RetentionPath {
 		if p < 0 {
 			r := g.roots[-2-p]
 			rp.Root = g.root(r, off)
+			if r.kind == RootFinalizer && r.what == whatWord {
+				rp.rootFinalizer = r.index + 1
+				if j, ok := g.d.Find(g.d.Finalizers[r.index].Obj); ok {
+					rp.rootValue, _ = g.pointerAt(j, off)
+				}
+			}
 			if r.kind == RootGlobal && r.what == whatWord {
 				rp.rootAddr = g.d.Segments[r.index].Addr + off
 				rp.rootValue = segmentPointer(g.d.Segments[r.index], off)
@@ -774,6 +788,22 @@ func (g *graph) annotate(rp *RetentionPath) {
 		}
 		types[0] = g.startsAt(next, rp.rootValue, uint64(rp.Steps[0].Addr))
 	}
+	if rp.rootFinalizer > 0 {
+		// A finalizer keeps what its object points to: the object's
+		// type, which the finalizer records, types the first step.
+		f := g.d.Finalizers[rp.rootFinalizer-1]
+		if pt, ok := under(dw.runtimeType(f.ObjType)).(*dwarf.PtrType); ok {
+			if j, found := g.d.Find(f.Obj); found {
+				off := rp.Root.Offset - g.headerAt(j, rp.Root.Offset)
+				next, field := nextType(dw, pt.Type, off, rp.Steps[0].Size)
+				rp.Root.Type, rp.Root.Field = goName(pt.Type), field
+				if next == nil {
+					next = g.ifaceTarget(dw, g.d.Objects[j].Addr+rp.Root.Offset)
+				}
+				types[0] = g.startsAt(next, rp.rootValue, uint64(rp.Steps[0].Addr))
+			}
+		}
+	}
 	for i := range rp.Steps {
 		s := &rp.Steps[i]
 		if rt, ok := g.known[s.Addr]; ok && types[i] == nil {
@@ -781,6 +811,12 @@ func (g *graph) annotate(rp *RetentionPath) {
 		}
 		if types[i] == nil {
 			types[i] = g.dwarfTypeOf(dw, s)
+		}
+		if fn, ok := strings.CutPrefix(s.Type, "func "); ok && types[i] == nil {
+			// A closure: its captured variables, by name.
+			if j, found := g.d.Find(uint64(s.Addr)); found {
+				types[i] = dw.closure(g.d.Objects[j].First, fn)
+			}
 		}
 		if s.Type == "" && types[i] != nil {
 			s.Type = goName(types[i])
@@ -866,7 +902,12 @@ func (g *graph) pointerAt(i int, off uint64) (uint64, bool) {
 func (g *graph) ifaceTarget(dw *dwarfInfo, addr uint64) dwarf.Type {
 	typ, ok := g.d.InterfaceType(addr)
 	if !ok {
-		return nil
+		// No itab of the dump names it: the word before may be the
+		// descriptor of the dynamic type of an any (an empty
+		// interface), which only the executable knows.
+		if typ, ok = g.d.TypeWord(addr); !ok {
+			return nil
+		}
 	}
 	t := dw.runtimeType(typ)
 	if t == nil {
@@ -915,6 +956,9 @@ func globalRootType(dw *dwarfInfo, addr uint64, static bool, delta uint64) (vt d
 // path to the pointer.
 func nextType(dw *dwarfInfo, t dwarf.Type, off, size uint64) (dwarf.Type, string) {
 	next, field := pointee(t, off)
+	if next != nil && strings.HasPrefix(goName(next), trieNodePrefix) {
+		next = dw.trieNode(next, size)
+	}
 	out := arrayOf(mapHeader(t, off, next), size)
 	if n, ok := t.(*named); ok && field == ".dirPtr" {
 		// A map of up to eight entries has no directory: its header
