@@ -168,18 +168,31 @@ func readDWARF(r io.ReaderAt) (info *dwarfInfo) {
 	return info
 }
 
-// typ resolves a type entry, remembering it.
+// typ resolves a type entry, remembering it; nil when the entry is not a
+// type, or malformed.
 func (d *dwarfInfo) typ(off dwarf.Offset) dwarf.Type {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if t, ok := d.types[off]; ok {
 		return t
 	}
-	t, err := d.data.Type(off)
-	if err != nil {
-		t = nil
-	}
+	t := readType(d.data, off)
 	d.types[off] = t
+	return t
+}
+
+// readType is the type at off, or nil.
+func readType(data *dwarf.Data, off dwarf.Offset) (t dwarf.Type) {
+	defer func() {
+		// debug/dwarf does not promise to survive every malformed entry.
+		if recover() != nil {
+			t = nil
+		}
+	}()
+	t, err := data.Type(off)
+	if err != nil {
+		return nil
+	}
 	return t
 }
 
