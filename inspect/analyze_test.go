@@ -149,6 +149,8 @@ func analyzeDumper(t *testing.T, env []string) {
 		"syncmap": "global main.cache.m.root.v (sync.Map, bss) → sync.indirect[interface {},interface {}].children[",
 		// An interface's data word, typed by the itab before it.
 		"iface": "global main.box.who.data (",
+		// A pointer-shaped value is the data word itself.
+		"wrapped": "global main.wrapped.data (main.namer, bss) → main.user (16 B)",
 		// An any's data word, typed by the type word before it.
 		"any": "global main.anything.v.data (struct { main.v interface {}; main.list []interface {} }, bss) → main.user (16 B)",
 		// A finalizer's object types what it points to.

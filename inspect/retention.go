@@ -913,10 +913,46 @@ func (g *graph) ifaceTarget(dw *dwarfInfo, addr uint64) dwarf.Type {
 	if t == nil {
 		return nil
 	}
-	if p, isPtr := under(t).(*dwarf.PtrType); isPtr {
+	if p := pointerShaped(t); p != nil {
+		// The data word is the value itself: a pointer.
 		return p.Type
 	}
 	return t
+}
+
+// pointerShaped is the pointer that a value of type t is, when t is a
+// pointer or a struct or array that holds just one (an interface holds
+// such a value in its data word itself, not in a copy on the heap), or
+// nil.
+func pointerShaped(t dwarf.Type) *dwarf.PtrType {
+	for depth := 0; t != nil && depth < 16; depth++ {
+		switch u := under(t).(type) {
+		case *dwarf.PtrType:
+			return u
+		case *dwarf.StructType:
+			var only *dwarf.StructField
+			for _, f := range u.Field {
+				if f.Type.Size() != 0 {
+					if only != nil {
+						return nil
+					}
+					only = f
+				}
+			}
+			if only == nil || only.ByteOffset != 0 || u.Size() != only.Type.Size() || strings.HasPrefix(u.StructName, "[]") || u.StructName == "string" {
+				return nil
+			}
+			t = only.Type
+		case *dwarf.ArrayType:
+			if u.Count != 1 {
+				return nil
+			}
+			t = u.Type
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // typeWord is the address of t's runtime type descriptor, the word a

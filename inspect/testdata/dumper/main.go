@@ -32,6 +32,12 @@ type namer interface{ Name() string }
 // box holds a user in an interface field: the dump's itab names its type.
 var box struct{ who namer }
 
+// wrapper is pointer-shaped: an interface holds it in its data word.
+type wrapper struct{ *user }
+
+// wrapped holds a pointer-shaped value in an interface.
+var wrapped namer
+
 // anything holds users in empty interfaces: no itab names their type, the
 // executable's type descriptors do.
 var anything struct {
@@ -141,6 +147,7 @@ func main() {
 	nested.inner.owner = &user{name: "nested"}
 	box.who = &user{name: "boxed"}
 	anything.v = &user{name: "any"}
+	wrapped = wrapper{&user{name: "wrapped"}}
 	anything.list = []any{1, "two", &session{id: 3, user: &user{name: "in a slice of any"}}}
 	a, b := &ring{}, &ring{}
 	a.next, b.next = b, a
@@ -155,6 +162,7 @@ func main() {
 	fmt.Printf("target nested %#x\n", uintptr(unsafe.Pointer(nested.inner.owner)))
 	fmt.Printf("target static %#x\n", uintptr(unsafe.Pointer(registered)))
 	fmt.Printf("target iface %#x\n", uintptr(unsafe.Pointer(box.who.(*user))))
+	fmt.Printf("target wrapped %#x\n", uintptr(unsafe.Pointer(wrapped.(wrapper).user)))
 	fmt.Printf("target any %#x\n", uintptr(unsafe.Pointer(anything.v.(*user))))
 	fmt.Printf("target anyslice %#x\n", uintptr(unsafe.Pointer(anything.list[2].(*session).user)))
 	runtime.GC()
