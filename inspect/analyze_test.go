@@ -149,6 +149,9 @@ func analyzeDumper(t *testing.T, env []string) {
 		"syncmap": "global main.cache.m.root.v (sync.Map, bss) → sync.indirect[interface {},interface {}].children[",
 		// An interface's data word, typed by the itab before it.
 		"iface": "global main.box.who.data (",
+		// A frame's pointer, named after the variable that holds it
+		// where the function's location lists say so.
+		"stack": "stack main.main (goroutine 1, frame ",
 		// A pointer-shaped value is the data word itself.
 		"wrapped": "global main.wrapped.data (main.namer, bss) → main.user (16 B)",
 		// An any's data word, typed by the type word before it.
@@ -167,6 +170,9 @@ func analyzeDumper(t *testing.T, env []string) {
 		got := a.Path(addr).String()
 		if (name == "iface" || name == "syncmap") && !strings.HasSuffix(got, "→ main.user (16 B)") {
 			t.Errorf("path to the %s target does not end at the dynamic type main.user: %s", name, got)
+		}
+		if name == "stack" && !strings.HasSuffix(got, ") list (*main.node) → main.node (64 B)") {
+			t.Errorf("path to the stack target does not name the variable list: %s", got)
 		}
 		if name == "finalizer" && !strings.HasSuffix(got, ".next (main.ring; func main.dropRing) → main.ring.next (48 B) → main.ring (48 B)") {
 			t.Errorf("path to the finalizer target: %s", got)

@@ -29,6 +29,11 @@ type dwarfInfo struct {
 	// closures lists the variables each closure captured, by the entry
 	// address of the closure's function.
 	closures map[uint64][]capturedVar
+	// subprograms indexes functions by their entry, for their frames'
+	// variables (see frameVar).
+	subprograms map[uint64]subprogram
+	sections    frameSections
+	frameVars   frameVarTable
 
 	mu    sync.Mutex
 	types map[dwarf.Offset]dwarf.Type
@@ -83,7 +88,15 @@ func readDWARF(r io.ReaderAt) (info *dwarfInfo) {
 		return nil
 	}
 	info = &dwarfInfo{data: data, rtype: map[uint64]dwarf.Offset{}, structs: map[string]dwarf.Offset{},
-		closures: map[uint64][]capturedVar{}, types: map[dwarf.Offset]dwarf.Type{}}
+		closures: map[uint64][]capturedVar{}, subprograms: map[uint64]subprogram{}, types: map[dwarf.Offset]dwarf.Type{}}
+	if f.Class == elf.ELFCLASS64 {
+		info.sections = frameSections{
+			loclists: sectionData(f, ".debug_loclists"),
+			loc:      sectionData(f, ".debug_loc"),
+			addr:     sectionData(f, ".debug_addr"),
+			order:    f.ByteOrder,
+		}
+	}
 	// The attribute holds the descriptor's offset from runtime.types, the
 	// start of the type descriptors.
 	var base uint64
@@ -99,6 +112,7 @@ func readDWARF(r io.ReaderAt) (info *dwarfInfo) {
 	// address of the innermost subprogram, for its closure's variables.
 	var tags []dwarf.Tag
 	var fns []uint64
+	var cu subprogram // the compile unit's bases
 	r2 := data.Reader()
 	for {
 		e, err := r2.Next()
@@ -138,11 +152,21 @@ func readDWARF(r io.ReaderAt) (info *dwarfInfo) {
 				info.closures[pc] = append(info.closures[pc], capturedVar{name: strings.TrimPrefix(name, "&"), typ: typ, off: off})
 			}
 		}
+		if e.Tag == dwarf.TagCompileUnit {
+			cu = subprogram{}
+			if b, ok := e.Val(dwarf.AttrAddrBase).(int64); ok && b > 0 {
+				cu.addrBase = uint64(b)
+			}
+			cu.cuLow, _ = e.Val(dwarf.AttrLowpc).(uint64)
+		}
 		if e.Children {
 			tags = append(tags, e.Tag)
 			if e.Tag == dwarf.TagSubprogram {
 				pc, _ := e.Val(dwarf.AttrLowpc).(uint64)
 				fns = append(fns, pc)
+				if pc != 0 && len(tags) == 2 { // a function of the unit
+					info.subprograms[pc] = subprogram{off: e.Offset, lowpc: pc, addrBase: cu.addrBase, cuLow: cu.cuLow}
+				}
 			}
 		}
 		if e.Tag != dwarf.TagVariable || len(tags) > 0 && tags[len(tags)-1] != dwarf.TagCompileUnit {
@@ -166,6 +190,19 @@ func readDWARF(r io.ReaderAt) (info *dwarfInfo) {
 	}
 	slices.SortFunc(info.vars, func(a, b dwarfVar) int { return cmp.Compare(a.addr, b.addr) })
 	return info
+}
+
+// sectionData is the named section's contents, uncompressed, or nil.
+func sectionData(f *elf.File, name string) []byte {
+	s := f.Section(name)
+	if s == nil || s.Type == elf.SHT_NOBITS {
+		return nil
+	}
+	b, err := s.Data()
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // typ resolves a type entry, remembering it; nil when the entry is not a

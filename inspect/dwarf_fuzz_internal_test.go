@@ -65,6 +65,20 @@ func FuzzExecutable(f *testing.F) {
 		for name := range d.structs {
 			exercise(t, d, d.trieNode(d.structNamed(name), 1<<20))
 		}
+		// Frames of a few functions, at a few of their PCs and words.
+		n := 0
+		for entry := range d.subprograms {
+			if n++; n > 64 {
+				break
+			}
+			for _, pc := range []uint64{entry, entry + 0x20, entry + 0x100} {
+				for off := uint64(0); off < 512; off += 8 {
+					if v, ok := d.frameVar(entry, pc, 512, off); ok && (v.typ == nil || v.name == "") {
+						t.Fatalf("frameVar(%#x, %#x, 512, %d) = %+v", entry, pc, off, v)
+					}
+				}
+			}
+		}
 	})
 }
 

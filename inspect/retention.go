@@ -68,7 +68,9 @@ type Root struct {
 	// Type and Field, where the executable's DWARF says, are a global
 	// variable's type and the field path to the pointer word within it,
 	// such as "*main.SessionCache" and ".m"; for a finalizer, its
-	// object's type and the field that points on.
+	// object's type and the field that points on; for a stack frame, the
+	// type of the frame's variable that holds the pointer, and the
+	// variable's name with the field path, such as "s.items".
 	Type, Field string
 }
 
@@ -119,8 +121,9 @@ type RetentionPath struct {
 	rootDelta  uint64
 	rootValue  uint64 // the root word's value: where in the first step it points
 	// rootFinalizer, for a pointer inside a finalizer's object, is the
-	// index of the finalizer in the dump, plus one.
-	rootFinalizer int
+	// index of the finalizer in the dump, plus one; rootFrame, for a
+	// pointer word of a stack frame, the frame's.
+	rootFinalizer, rootFrame int
 }
 
 // String renders the path on one line, such as
@@ -176,6 +179,10 @@ func (r Root) describe() string {
 		}
 		return fmt.Sprintf("global %s%s (%s)", name, offset(r.Offset), r.Detail)
 	case RootStack:
+		if r.Type != "" {
+			// The frame's variable that holds the pointer.
+			return fmt.Sprintf("stack %s (%s) %s (%s)", name, r.Detail, r.Field, shortTypeName(r.Type))
+		}
 		return fmt.Sprintf("stack %s (%s)", name, r.Detail)
 	case RootFinalizer, RootQueuedFinalizer:
 		if r.Type != "" {
@@ -742,6 +749,10 @@ func (g *graph) path(target uintptr) RetentionPath {
 					rp.rootValue, _ = g.pointerAt(j, off)
 				}
 			}
+			if r.kind == RootStack && r.what == whatWord {
+				rp.rootFrame = r.index + 1
+				rp.rootValue = framePointer(g.d.Frames[r.index], off)
+			}
 			if r.kind == RootGlobal && r.what == whatWord {
 				rp.rootAddr = g.d.Segments[r.index].Addr + off
 				rp.rootValue = segmentPointer(g.d.Segments[r.index], off)
@@ -787,6 +798,18 @@ func (g *graph) annotate(rp *RetentionPath) {
 			next = g.ifaceTarget(dw, rp.rootAddr)
 		}
 		types[0] = g.startsAt(next, rp.rootValue, uint64(rp.Steps[0].Addr))
+	}
+	if rp.rootFrame > 0 {
+		// The frame's variable that holds the word, at the frame's PC.
+		f := g.d.Frames[rp.rootFrame-1]
+		if v, ok := dw.frameVar(f.Entry, f.PC, f.Size, rp.Root.Offset); ok {
+			next, field := nextType(dw, v.typ, v.off, rp.Steps[0].Size)
+			rp.Root.Type, rp.Root.Field = goName(v.typ), v.name+field
+			if next == nil {
+				next = g.ifaceTarget(dw, f.SP+rp.Root.Offset)
+			}
+			types[0] = g.startsAt(next, rp.rootValue, uint64(rp.Steps[0].Addr))
+		}
 	}
 	if rp.rootFinalizer > 0 {
 		// A finalizer keeps what its object points to: the object's
@@ -874,6 +897,15 @@ func (g *graph) startsAt(next dwarf.Type, v, child uint64) dwarf.Type {
 		return next
 	}
 	return nil
+}
+
+// framePointer is the value of a frame's pointer word at offset off, or 0.
+func framePointer(f heapdump.Frame, off uint64) uint64 {
+	j, found := slices.BinarySearchFunc(f.Pointers, off, func(p heapdump.Pointer, off uint64) int { return cmp.Compare(p.Offset, off) })
+	if !found {
+		return 0
+	}
+	return f.Pointers[j].Value
 }
 
 // segmentPointer is the value of a segment's pointer word at offset off,

@@ -156,6 +156,7 @@ func main() {
 	a, b = nil, nil
 	registered := &user{name: "registered"}
 	reg.m["r"] = registered
+	fmt.Printf("target stack %#x\n", uintptr(unsafe.Pointer(list)))
 	fmt.Printf("target slice %#x\n", uintptr(unsafe.Pointer(users[3])))
 	fmt.Printf("target closure %#x\n", uintptr(unsafe.Pointer(captured)))
 	fmt.Printf("target syncmap %#x\n", uintptr(unsafe.Pointer(cached)))
