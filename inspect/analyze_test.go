@@ -107,6 +107,11 @@ func analyzeDumper(t *testing.T, env []string) {
 	if c := classes["main.session"]; c.Objects != 1001 || !c.Typed {
 		t.Errorf("class main.session: %+v, want the 1001 sessions", c)
 	}
+	// The list main holds in a local variable is typed from the
+	// variable, node by node.
+	if c := classes["main.node"]; c.Objects != 100 || !c.Typed {
+		t.Errorf("class main.node: %+v, want the 100 nodes of main's list", c)
+	}
 	if c := classes["[]uint8 elements"]; c.Objects < 1000 || c.Bytes < 1000*1024 {
 		t.Errorf("class []uint8 elements: %+v, want the sessions' bodies", c)
 	}

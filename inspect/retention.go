@@ -112,18 +112,15 @@ type RetentionPath struct {
 	// the one containing Target, which is last.
 	Steps []Step
 
-	inHeap   bool   // the target is in the heap, reachable or not
-	rootAddr uint64 // for a global root, the address of its pointer word
-	// rootStatic says the pointer word is rootDelta bytes into a value
-	// the compiler allocated statically, which the named global at
-	// rootAddr points to.
-	rootStatic bool
-	rootDelta  uint64
-	rootValue  uint64 // the root word's value: where in the first step it points
-	// rootFinalizer, for a pointer inside a finalizer's object, is the
-	// index of the finalizer in the dump, plus one; rootFrame, for a
-	// pointer word of a stack frame, the frame's.
-	rootFinalizer, rootFrame int
+	inHeap bool // the target is in the heap, reachable or not
+	// rootAddr is, for a global root, the address of its pointer word,
+	// or of the named global that points to the statically allocated
+	// value that holds it.
+	rootAddr uint64
+	// root is the root the path starts at, and rootOff the offset of its
+	// pointer word, for typing the path (rootStart).
+	root    rootRef
+	rootOff uint64
 }
 
 // String renders the path on one line, such as
@@ -743,22 +740,14 @@ func (g *graph) path(target uintptr) RetentionPath {
 		if p < 0 {
 			r := g.roots[-2-p]
 			rp.Root = g.root(r, off)
-			if r.kind == RootFinalizer && r.what == whatWord {
-				rp.rootFinalizer = r.index + 1
-				if j, ok := g.d.Find(g.d.Finalizers[r.index].Obj); ok {
-					rp.rootValue, _ = g.pointerAt(j, off)
-				}
-			}
-			if r.kind == RootStack && r.what == whatWord {
-				rp.rootFrame = r.index + 1
-				rp.rootValue = framePointer(g.d.Frames[r.index], off)
-			}
+			rp.root, rp.rootOff = r, off
 			if r.kind == RootGlobal && r.what == whatWord {
 				rp.rootAddr = g.d.Segments[r.index].Addr + off
-				rp.rootValue = segmentPointer(g.d.Segments[r.index], off)
 				if _, _, named := g.names.global(rp.rootAddr); !named {
-					if ref, delta, ok := g.staticReferrer(rp.rootAddr); ok {
-						rp.rootAddr, rp.rootDelta, rp.rootStatic = ref, delta, true
+					// A word of a statically allocated value: the global
+					// that points to it.
+					if ref, _, ok := g.staticReferrer(rp.rootAddr); ok {
+						rp.rootAddr = ref
 					}
 				}
 			}
@@ -791,42 +780,11 @@ func (g *graph) annotate(rp *RetentionPath) {
 		return
 	}
 	types := make([]dwarf.Type, len(rp.Steps))
-	if rp.Root.Kind == RootGlobal && rp.rootAddr != 0 {
-		vt, field, next := globalRootType(dw, rp.rootAddr, rp.rootStatic, rp.rootDelta)
-		rp.Root.Type, rp.Root.Field = goName(vt), field
-		if next == nil && !rp.rootStatic {
-			next = g.ifaceTarget(dw, rp.rootAddr)
-		}
-		types[0] = g.startsAt(next, rp.rootValue, uint64(rp.Steps[0].Addr))
+	rs := g.rootStart(dw, rp.root, rp.rootOff, uint64(rp.Steps[0].Addr))
+	if rs.holder != nil {
+		rp.Root.Type, rp.Root.Field = goName(rs.holder), rs.field
 	}
-	if rp.rootFrame > 0 {
-		// The frame's variable that holds the word, at the frame's PC.
-		f := g.d.Frames[rp.rootFrame-1]
-		if v, ok := dw.frameVar(f.Entry, f.PC, f.Size, rp.Root.Offset); ok {
-			next, field := nextType(dw, v.typ, v.off, rp.Steps[0].Size)
-			rp.Root.Type, rp.Root.Field = goName(v.typ), v.name+field
-			if next == nil {
-				next = g.ifaceTarget(dw, f.SP+rp.Root.Offset)
-			}
-			types[0] = g.startsAt(next, rp.rootValue, uint64(rp.Steps[0].Addr))
-		}
-	}
-	if rp.rootFinalizer > 0 {
-		// A finalizer keeps what its object points to: the object's
-		// type, which the finalizer records, types the first step.
-		f := g.d.Finalizers[rp.rootFinalizer-1]
-		if pt, ok := under(dw.runtimeType(f.ObjType)).(*dwarf.PtrType); ok {
-			if j, found := g.d.Find(f.Obj); found {
-				off := rp.Root.Offset - g.headerAt(j, rp.Root.Offset)
-				next, field := nextType(dw, pt.Type, off, rp.Steps[0].Size)
-				rp.Root.Type, rp.Root.Field = goName(pt.Type), field
-				if next == nil {
-					next = g.ifaceTarget(dw, g.d.Objects[j].Addr+rp.Root.Offset)
-				}
-				types[0] = g.startsAt(next, rp.rootValue, uint64(rp.Steps[0].Addr))
-			}
-		}
-	}
+	types[0] = rs.first
 	for i := range rp.Steps {
 		s := &rp.Steps[i]
 		if rt, ok := g.known[s.Addr]; ok && types[i] == nil {
@@ -856,6 +814,81 @@ func (g *graph) annotate(rp *RetentionPath) {
 			types[i+1] = g.checkStart(next, uint64(s.Addr), s.Offset, uint64(rp.Steps[i+1].Addr))
 		}
 	}
+}
+
+// rootTyping is what the executable's DWARF says of a root's pointer word:
+// the type of what holds it (a global variable, a frame's variable, a
+// finalizer's object), the field path to the word within it (for a
+// frame's variable, beginning with its name), and the type of the object
+// it points to.
+type rootTyping struct {
+	holder dwarf.Type
+	field  string
+	first  dwarf.Type
+}
+
+// rootStart types the pointer word at offset off of root r, which points
+// into the object at child.
+func (g *graph) rootStart(dw *dwarfInfo, r rootRef, off, child uint64) rootTyping {
+	var rt rootTyping
+	var next dwarf.Type
+	var value uint64 // the word's value: where in child it points
+	var at uint64    // the word's address, for an interface's type word
+	switch {
+	case r.kind == RootGlobal && r.what == whatWord:
+		seg := g.d.Segments[r.index]
+		addr := seg.Addr + off
+		value = segmentPointer(seg, off)
+		static, delta := false, uint64(0)
+		if _, _, named := g.names.global(addr); !named {
+			ref, d, ok := g.staticReferrer(addr)
+			if !ok {
+				return rt
+			}
+			addr, static, delta = ref, true, d
+		}
+		rt.holder, rt.field, next = globalRootType(dw, addr, static, delta)
+		if !static {
+			at = addr
+		}
+	case r.kind == RootStack && r.what == whatWord:
+		// The frame's variable that holds the word, at the frame's PC.
+		f := g.d.Frames[r.index]
+		value = framePointer(f, off)
+		v, ok := dw.frameVar(f.Entry, f.PC, f.Size, off)
+		if !ok {
+			return rt
+		}
+		var field string
+		next, field = pointee(v.typ, v.off)
+		next = mapHeader(v.typ, v.off, next)
+		rt.holder, rt.field, at = v.typ, v.name+field, f.SP+off
+	case r.kind == RootFinalizer && r.what == whatWord:
+		// A finalizer keeps what its object points to: the object's
+		// type, which the finalizer records, types the word.
+		f := g.d.Finalizers[r.index]
+		j, found := g.d.Find(f.Obj)
+		pt, isPtr := under(dw.runtimeType(f.ObjType)).(*dwarf.PtrType)
+		if !found || !isPtr {
+			return rt
+		}
+		value, _ = g.pointerAt(j, off)
+		next, rt.field = pointee(pt.Type, off-g.headerAt(j, off))
+		next = mapHeader(pt.Type, off-g.headerAt(j, off), next)
+		rt.holder, at = pt.Type, g.d.Objects[j].Addr+off
+	default:
+		return rt
+	}
+	if next != nil && strings.HasPrefix(goName(next), trieNodePrefix) {
+		if ci, ok := g.d.Find(child); ok {
+			next = dw.trieNode(next, g.d.Objects[ci].Size)
+		}
+	}
+	if next == nil && at != 0 {
+		next = g.ifaceTarget(dw, at)
+	}
+	rt.first = g.startsAt(next, value, child)
+	return rt
 }
 
 // checkStart keeps next, the type a pointer at offset off of the object at
@@ -1070,11 +1103,32 @@ func arrayOf(t dwarf.Type, size uint64) dwarf.Type {
 		return t
 	}
 	// An object of 16 bytes or less may be a tiny block that packs
-	// several small values: not an array.
-	if es := t.Size(); es > 0 && size > 16 && size/uint64(es) >= 2 {
+	// several small values, not an array; but tiny blocks hold no
+	// pointers.
+	if es := t.Size(); es > 0 && (size > 16 || hasPointers(t, 0)) && size/uint64(es) >= 2 {
 		return &elements{elem: t}
 	}
 	return t
+}
+
+// hasPointers says whether a value of type t holds pointers.
+func hasPointers(t dwarf.Type, depth int) bool {
+	if depth > 16 {
+		return false
+	}
+	switch u := under(t).(type) {
+	case *dwarf.PtrType, *dwarf.FuncType:
+		return true
+	case *dwarf.StructType:
+		for _, f := range u.Field {
+			if hasPointers(f.Type, depth+1) {
+				return true
+			}
+		}
+	case *dwarf.ArrayType:
+		return u.Count > 0 && hasPointers(u.Type, depth+1)
+	}
+	return false
 }
 
 // mapHeader is next, the type a pointer leads to, except that a pointer
