@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
@@ -108,6 +109,12 @@ func (f heapFlags) validate(dump string, stdout io.Writer) (heapOptions, error) 
 		if fi, err := os.Stat(f.exe); err != nil || !fi.Mode().IsRegular() {
 			return opts, usagef("--exe: %s is not an executable file", f.exe)
 		}
+		// Only an ELF executable can name what a dump holds.
+		ef, err := elf.Open(f.exe)
+		if err != nil {
+			return opts, usagef("--exe: %s is not an ELF executable (the Linux build of the program that wrote the dump)", f.exe)
+		}
+		ef.Close()
 	}
 	if f.out != "" {
 		if err := checkParentDir("--out", f.out); err != nil {

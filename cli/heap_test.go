@@ -103,6 +103,7 @@ func TestHeapCommand(t *testing.T) {
 		{[]string{dump, "--format", "xml"}, "--format: unknown format"},
 		{[]string{dump, "--addr", "zz"}, "--addr: \"zz\" is not an address"},
 		{[]string{dump, "--exe", "no/such/exe"}, "--exe: no/such/exe is not an executable file"},
+		{[]string{dump, "--exe", notDump}, "is not an ELF executable"},
 		{[]string{dump, "--top", "0"}, "--top: want a whole number"},
 	} {
 		_, errOut, code := run(tc.args...)

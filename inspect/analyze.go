@@ -338,24 +338,7 @@ func (g *graph) inferTypes() []dwarf.Type {
 			types[i] = g.checkStart(t, g.d.Objects[p].Addr, off, g.d.Objects[i].Addr)
 			continue
 		}
-		r := g.roots[-2-p]
-		if r.kind != RootGlobal || r.what != whatWord {
-			continue
-		}
-		addr := g.d.Segments[r.index].Addr + off
-		static, delta := false, uint64(0)
-		if _, _, named := g.names.global(addr); !named {
-			ref, d, ok := g.staticReferrer(addr)
-			if !ok {
-				continue
-			}
-			addr, static, delta = ref, true, d
-		}
-		_, _, next := globalRootType(dw, addr, static, delta)
-		if next == nil && !static {
-			next = g.ifaceTarget(dw, addr)
-		}
-		types[i] = g.startsAt(next, segmentPointer(g.d.Segments[r.index], off), g.d.Objects[i].Addr)
+		types[i] = g.rootStart(dw, g.roots[-2-p], off, g.d.Objects[i].Addr).first
 	}
 	return types
 }

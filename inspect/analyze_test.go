@@ -103,8 +103,14 @@ func analyzeDumper(t *testing.T, env []string) {
 	for _, c := range a.Classes {
 		classes[c.Name] = c
 	}
-	if c := classes["main.session"]; c.Objects != 1000 || !c.Typed {
-		t.Errorf("class main.session: %+v, want the 1000 sessions", c)
+	// The map's thousand and one in a slice of any.
+	if c := classes["main.session"]; c.Objects != 1001 || !c.Typed {
+		t.Errorf("class main.session: %+v, want the 1001 sessions", c)
+	}
+	// The list main holds in a local variable is typed from the
+	// variable, node by node.
+	if c := classes["main.node"]; c.Objects != 100 || !c.Typed {
+		t.Errorf("class main.node: %+v, want the 100 nodes of main's list", c)
 	}
 	if c := classes["[]uint8 elements"]; c.Objects < 1000 || c.Bytes < 1000*1024 {
 		t.Errorf("class []uint8 elements: %+v, want the sessions' bodies", c)
@@ -139,12 +145,25 @@ func analyzeDumper(t *testing.T, env []string) {
 
 	// Paths through other shapes, named from DWARF step by step.
 	for name, want := range map[string]string{
-		"slice":   "global main.users ([]*main.user, bss) → []*main.user elements[3] (64 B) → main.user (16 B)",
-		"nested":  "global main.nested.inner.owner (main.outer, bss) → main.user (16 B)",
-		"closure": "global main.counter (func() int, bss) → func main.main.func1+0x8 (16 B) → ",
-		"syncmap": "global main.cache.m.root.v (sync.Map, bss) → ",
+		"slice":  "global main.users ([]*main.user, bss) → []*main.user elements[3] (64 B) → main.user (16 B)",
+		"nested": "global main.nested.inner.owner (main.outer, bss) → main.user (16 B)",
+		// A closure's captured variables, by name.
+		"closure": "global main.counter (func() int, bss) → func main.main.func1.captured (16 B) → main.user (16 B)",
+		// Through the hash-trie behind sync.Map, its atomic pointers
+		// and its nodes, to the value in an any.
+		"syncmap": "global main.cache.m.root.v (sync.Map, bss) → sync.indirect[interface {},interface {}].children[",
 		// An interface's data word, typed by the itab before it.
 		"iface": "global main.box.who.data (",
+		// A frame's pointer, named after the variable that holds it
+		// where the function's location lists say so.
+		"stack": "stack main.main (goroutine 1, frame ",
+		// A pointer-shaped value is the data word itself.
+		"wrapped": "global main.wrapped.data (main.namer, bss) → main.user (16 B)",
+		// An any's data word, typed by the type word before it.
+		"any": "global main.anything.v.data (struct { main.v interface {}; main.list []interface {} }, bss) → main.user (16 B)",
+		// A finalizer's object types what it points to.
+		"finalizer": "finalizer special on object 0x",
+		"anyslice":  "global main.anything.list (struct { main.v interface {}; main.list []interface {} }, bss) → []interface {} elements[2].data (48 B) → main.session.user (48 B) → main.user (16 B)",
 		// A statically allocated value is named after the global that
 		// points to it, and a map of one entry has no directory.
 		"static": "global main.reg.m (*main.registry, bss, its statically allocated value) → map[string]*main.user.dirPtr (48 B) → noalg.map.group[string]*main.user.slots[0].elem (",
@@ -154,8 +173,17 @@ func analyzeDumper(t *testing.T, env []string) {
 			t.Fatalf("dumper printed no %s target", name)
 		}
 		got := a.Path(addr).String()
-		if name == "iface" && !strings.HasSuffix(got, "→ main.user (16 B)") {
-			t.Errorf("path to the iface target does not end at the dynamic type main.user: %s", got)
+		if (name == "iface" || name == "syncmap") && !strings.HasSuffix(got, "→ main.user (16 B)") {
+			t.Errorf("path to the %s target does not end at the dynamic type main.user: %s", name, got)
+		}
+		if name == "stack" && !strings.HasSuffix(got, ") list (*main.node) → main.node (64 B)") {
+			t.Errorf("path to the stack target does not name the variable list: %s", got)
+		}
+		if name == "finalizer" && !strings.HasSuffix(got, ".next (main.ring; func main.dropRing) → main.ring.next (48 B) → main.ring (48 B)") {
+			t.Errorf("path to the finalizer target: %s", got)
+		}
+		if name == "syncmap" && !strings.Contains(got, "].v (160 B) → sync.entry[interface {},interface {}].value.data (48 B) → ") {
+			t.Errorf("path to the syncmap target does not name the trie's entry and its value: %s", got)
 		}
 		if !strings.HasPrefix(got, want) {
 			t.Errorf("path to the %s target:\n got %s\nwant %s…", name, got, want)

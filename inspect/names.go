@@ -3,6 +3,7 @@ package inspect
 import (
 	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 )
@@ -57,19 +58,43 @@ func noNames() names {
 // whose addresses a dump cannot relate to the file: for a PIE, nothing is
 // named, as without the binary.
 func exeNames(exe string) (names, error) {
-	f, err := elf.Open(exe)
+	f, err := os.Open(exe)
 	if err != nil {
 		return names{}, fmt.Errorf("reading %s: %w", exe, err)
 	}
 	defer f.Close()
+	n, err := exeNamesFrom(f)
+	if err != nil {
+		return names{}, fmt.Errorf("%s: %w", exe, err)
+	}
+	if n.fn != nil && n.dw == nil {
+		n.dw = sync.OnceValue(func() *dwarfInfo { return loadDWARF(exe) })
+	}
+	return n, nil
+}
+
+// exeNamesFrom is exeNames for the executable r, without its DWARF.
+func exeNamesFrom(r io.ReaderAt) (n names, err error) {
+	defer func() {
+		// debug/elf does not promise to survive every malformed file.
+		if p := recover(); p != nil {
+			n, err = names{}, fmt.Errorf("not a readable ELF executable: %v", p)
+		}
+	}()
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return names{}, fmt.Errorf("not an ELF executable: %w", err)
+	}
 	if f.Type == elf.ET_DYN {
 		// A position-independent executable: where it was loaded, and so
 		// what its addresses were in the process, the dump does not say.
-		return noNames(), nil
+		nn := noNames()
+		nn.dw = func() *dwarfInfo { return nil }
+		return nn, nil
 	}
 	syms, err := f.Symbols()
 	if err != nil {
-		return names{}, fmt.Errorf("%s has no symbol table (built with -ldflags=-s?): %w", exe, err)
+		return names{}, fmt.Errorf("no symbol table (built with -ldflags=-s?): %w", err)
 	}
 	funcs := map[uint64]string{}
 	for _, s := range syms {
@@ -77,11 +102,9 @@ func exeNames(exe string) (names, error) {
 			funcs[s.Value] = s.Name
 		}
 	}
-	globals := elfSymbols(exe)
+	globals := elfFileSymbols(f)
 	sortSymbols(globals)
-	dw := sync.OnceValue(func() *dwarfInfo { return loadDWARF(exe) })
-	n := names{
-		dw: dw,
+	return names{
 		fn: func(pc uint64) string { return funcs[pc] },
 		global: func(addr uint64) (string, uint64, bool) {
 			if s, ok := globals.lookup(addr); ok {
@@ -89,6 +112,5 @@ func exeNames(exe string) (names, error) {
 			}
 			return "", 0, false
 		},
-	}
-	return n, nil
+	}, nil
 }

@@ -67,7 +67,10 @@ type Root struct {
 	Offset uint64
 	// Type and Field, where the executable's DWARF says, are a global
 	// variable's type and the field path to the pointer word within it,
-	// such as "*main.SessionCache" and ".m".
+	// such as "*main.SessionCache" and ".m"; for a finalizer, its
+	// object's type and the field that points on; for a stack frame, the
+	// type of the frame's variable that holds the pointer, and the
+	// variable's name with the field path, such as "s.items".
 	Type, Field string
 }
 
@@ -109,14 +112,15 @@ type RetentionPath struct {
 	// the one containing Target, which is last.
 	Steps []Step
 
-	inHeap   bool   // the target is in the heap, reachable or not
-	rootAddr uint64 // for a global root, the address of its pointer word
-	// rootStatic says the pointer word is rootDelta bytes into a value
-	// the compiler allocated statically, which the named global at
-	// rootAddr points to.
-	rootStatic bool
-	rootDelta  uint64
-	rootValue  uint64 // the root word's value: where in the first step it points
+	inHeap bool // the target is in the heap, reachable or not
+	// rootAddr is, for a global root, the address of its pointer word,
+	// or of the named global that points to the statically allocated
+	// value that holds it.
+	rootAddr uint64
+	// root is the root the path starts at, and rootOff the offset of its
+	// pointer word, for typing the path (rootStart).
+	root    rootRef
+	rootOff uint64
 }
 
 // String renders the path on one line, such as
@@ -172,8 +176,16 @@ func (r Root) describe() string {
 		}
 		return fmt.Sprintf("global %s%s (%s)", name, offset(r.Offset), r.Detail)
 	case RootStack:
+		if r.Type != "" {
+			// The frame's variable that holds the pointer.
+			return fmt.Sprintf("stack %s (%s) %s (%s)", name, r.Detail, r.Field, shortTypeName(r.Type))
+		}
 		return fmt.Sprintf("stack %s (%s)", name, r.Detail)
 	case RootFinalizer, RootQueuedFinalizer:
+		if r.Type != "" {
+			// The field of the object that points on, and its type.
+			return fmt.Sprintf("%s special %s%s (%s; func %s)", r.Kind, r.Detail, r.Field, shortTypeName(r.Type), name)
+		}
 		return fmt.Sprintf("%s special %s (func %s)", r.Kind, r.Detail, name)
 	case RootCleanup:
 		if r.Name == unknownFunc {
@@ -728,12 +740,14 @@ func (g *graph) path(target uintptr) RetentionPath {
 		if p < 0 {
 			r := g.roots[-2-p]
 			rp.Root = g.root(r, off)
+			rp.root, rp.rootOff = r, off
 			if r.kind == RootGlobal && r.what == whatWord {
 				rp.rootAddr = g.d.Segments[r.index].Addr + off
-				rp.rootValue = segmentPointer(g.d.Segments[r.index], off)
 				if _, _, named := g.names.global(rp.rootAddr); !named {
-					if ref, delta, ok := g.staticReferrer(rp.rootAddr); ok {
-						rp.rootAddr, rp.rootDelta, rp.rootStatic = ref, delta, true
+					// A word of a statically allocated value: the global
+					// that points to it.
+					if ref, _, ok := g.staticReferrer(rp.rootAddr); ok {
+						rp.rootAddr = ref
 					}
 				}
 			}
@@ -766,14 +780,11 @@ func (g *graph) annotate(rp *RetentionPath) {
 		return
 	}
 	types := make([]dwarf.Type, len(rp.Steps))
-	if rp.Root.Kind == RootGlobal && rp.rootAddr != 0 {
-		vt, field, next := globalRootType(dw, rp.rootAddr, rp.rootStatic, rp.rootDelta)
-		rp.Root.Type, rp.Root.Field = goName(vt), field
-		if next == nil && !rp.rootStatic {
-			next = g.ifaceTarget(dw, rp.rootAddr)
-		}
-		types[0] = g.startsAt(next, rp.rootValue, uint64(rp.Steps[0].Addr))
+	rs := g.rootStart(dw, rp.root, rp.rootOff, uint64(rp.Steps[0].Addr))
+	if rs.holder != nil {
+		rp.Root.Type, rp.Root.Field = goName(rs.holder), rs.field
 	}
+	types[0] = rs.first
 	for i := range rp.Steps {
 		s := &rp.Steps[i]
 		if rt, ok := g.known[s.Addr]; ok && types[i] == nil {
@@ -781,6 +792,12 @@ func (g *graph) annotate(rp *RetentionPath) {
 		}
 		if types[i] == nil {
 			types[i] = g.dwarfTypeOf(dw, s)
+		}
+		if fn, ok := strings.CutPrefix(s.Type, "func "); ok && types[i] == nil {
+			// A closure: its captured variables, by name.
+			if j, found := g.d.Find(uint64(s.Addr)); found {
+				types[i] = dw.closure(g.d.Objects[j].First, fn)
+			}
 		}
 		if s.Type == "" && types[i] != nil {
 			s.Type = goName(types[i])
@@ -797,6 +814,81 @@ func (g *graph) annotate(rp *RetentionPath) {
 			types[i+1] = g.checkStart(next, uint64(s.Addr), s.Offset, uint64(rp.Steps[i+1].Addr))
 		}
 	}
+}
+
+// rootTyping is what the executable's DWARF says of a root's pointer word:
+// the type of what holds it (a global variable, a frame's variable, a
+// finalizer's object), the field path to the word within it (for a
+// frame's variable, beginning with its name), and the type of the object
+// it points to.
+type rootTyping struct {
+	holder dwarf.Type
+	field  string
+	first  dwarf.Type
+}
+
+// rootStart types the pointer word at offset off of root r, which points
+// into the object at child.
+func (g *graph) rootStart(dw *dwarfInfo, r rootRef, off, child uint64) rootTyping {
+	var rt rootTyping
+	var next dwarf.Type
+	var value uint64 // the word's value: where in child it points
+	var at uint64    // the word's address, for an interface's type word
+	switch {
+	case r.kind == RootGlobal && r.what == whatWord:
+		seg := g.d.Segments[r.index]
+		addr := seg.Addr + off
+		value = segmentPointer(seg, off)
+		static, delta := false, uint64(0)
+		if _, _, named := g.names.global(addr); !named {
+			ref, d, ok := g.staticReferrer(addr)
+			if !ok {
+				return rt
+			}
+			addr, static, delta = ref, true, d
+		}
+		rt.holder, rt.field, next = globalRootType(dw, addr, static, delta)
+		if !static {
+			at = addr
+		}
+	case r.kind == RootStack && r.what == whatWord:
+		// The frame's variable that holds the word, at the frame's PC.
+		f := g.d.Frames[r.index]
+		value = framePointer(f, off)
+		v, ok := dw.frameVar(f.Entry, f.PC, f.Size, off)
+		if !ok {
+			return rt
+		}
+		var field string
+		next, field = pointee(v.typ, v.off)
+		next = mapHeader(v.typ, v.off, next)
+		rt.holder, rt.field, at = v.typ, v.name+field, f.SP+off
+	case r.kind == RootFinalizer && r.what == whatWord:
+		// A finalizer keeps what its object points to: the object's
+		// type, which the finalizer records, types the word.
+		f := g.d.Finalizers[r.index]
+		j, found := g.d.Find(f.Obj)
+		pt, isPtr := under(dw.runtimeType(f.ObjType)).(*dwarf.PtrType)
+		if !found || !isPtr {
+			return rt
+		}
+		value, _ = g.pointerAt(j, off)
+		next, rt.field = pointee(pt.Type, off-g.headerAt(j, off))
+		next = mapHeader(pt.Type, off-g.headerAt(j, off), next)
+		rt.holder, at = pt.Type, g.d.Objects[j].Addr+off
+	default:
+		return rt
+	}
+	if next != nil && strings.HasPrefix(goName(next), trieNodePrefix) {
+		if ci, ok := g.d.Find(child); ok {
+			next = dw.trieNode(next, g.d.Objects[ci].Size)
+		}
+	}
+	if next == nil && at != 0 {
+		next = g.ifaceTarget(dw, at)
+	}
+	rt.first = g.startsAt(next, value, child)
+	return rt
 }
 
 // checkStart keeps next, the type a pointer at offset off of the object at
@@ -840,6 +932,15 @@ func (g *graph) startsAt(next dwarf.Type, v, child uint64) dwarf.Type {
 	return nil
 }
 
+// framePointer is the value of a frame's pointer word at offset off, or 0.
+func framePointer(f heapdump.Frame, off uint64) uint64 {
+	j, found := slices.BinarySearchFunc(f.Pointers, off, func(p heapdump.Pointer, off uint64) int { return cmp.Compare(p.Offset, off) })
+	if !found {
+		return 0
+	}
+	return f.Pointers[j].Value
+}
+
 // segmentPointer is the value of a segment's pointer word at offset off,
 // or 0.
 func segmentPointer(s heapdump.Segment, off uint64) uint64 {
@@ -866,16 +967,57 @@ func (g *graph) pointerAt(i int, off uint64) (uint64, bool) {
 func (g *graph) ifaceTarget(dw *dwarfInfo, addr uint64) dwarf.Type {
 	typ, ok := g.d.InterfaceType(addr)
 	if !ok {
-		return nil
+		// No itab of the dump names it: the word before may be the
+		// descriptor of the dynamic type of an any (an empty
+		// interface), which only the executable knows.
+		if typ, ok = g.d.TypeWord(addr); !ok {
+			return nil
+		}
 	}
 	t := dw.runtimeType(typ)
 	if t == nil {
 		return nil
 	}
-	if p, isPtr := under(t).(*dwarf.PtrType); isPtr {
+	if p := pointerShaped(t); p != nil {
+		// The data word is the value itself: a pointer.
 		return p.Type
 	}
 	return t
+}
+
+// pointerShaped is the pointer that a value of type t is, when t is a
+// pointer or a struct or array that holds just one (an interface holds
+// such a value in its data word itself, not in a copy on the heap), or
+// nil.
+func pointerShaped(t dwarf.Type) *dwarf.PtrType {
+	for depth := 0; t != nil && depth < 16; depth++ {
+		switch u := under(t).(type) {
+		case *dwarf.PtrType:
+			return u
+		case *dwarf.StructType:
+			var only *dwarf.StructField
+			for _, f := range u.Field {
+				if f.Type.Size() != 0 {
+					if only != nil {
+						return nil
+					}
+					only = f
+				}
+			}
+			if only == nil || only.ByteOffset != 0 || u.Size() != only.Type.Size() || strings.HasPrefix(u.StructName, "[]") || u.StructName == "string" {
+				return nil
+			}
+			t = only.Type
+		case *dwarf.ArrayType:
+			if u.Count != 1 {
+				return nil
+			}
+			t = u.Type
+		default:
+			return nil
+		}
+	}
+	return nil
 }
 
 // typeWord is the address of t's runtime type descriptor, the word a
@@ -915,6 +1057,9 @@ func globalRootType(dw *dwarfInfo, addr uint64, static bool, delta uint64) (vt d
 // path to the pointer.
 func nextType(dw *dwarfInfo, t dwarf.Type, off, size uint64) (dwarf.Type, string) {
 	next, field := pointee(t, off)
+	if next != nil && strings.HasPrefix(goName(next), trieNodePrefix) {
+		next = dw.trieNode(next, size)
+	}
 	out := arrayOf(mapHeader(t, off, next), size)
 	if n, ok := t.(*named); ok && field == ".dirPtr" {
 		// A map of up to eight entries has no directory: its header
@@ -958,11 +1103,32 @@ func arrayOf(t dwarf.Type, size uint64) dwarf.Type {
 		return t
 	}
 	// An object of 16 bytes or less may be a tiny block that packs
-	// several small values: not an array.
-	if es := t.Size(); es > 0 && size > 16 && size/uint64(es) >= 2 {
+	// several small values, not an array; but tiny blocks hold no
+	// pointers.
+	if es := t.Size(); es > 0 && (size > 16 || hasPointers(t, 0)) && size/uint64(es) >= 2 {
 		return &elements{elem: t}
 	}
 	return t
+}
+
+// hasPointers says whether a value of type t holds pointers.
+func hasPointers(t dwarf.Type, depth int) bool {
+	if depth > 16 {
+		return false
+	}
+	switch u := under(t).(type) {
+	case *dwarf.PtrType, *dwarf.FuncType:
+		return true
+	case *dwarf.StructType:
+		for _, f := range u.Field {
+			if hasPointers(f.Type, depth+1) {
+				return true
+			}
+		}
+	case *dwarf.ArrayType:
+		return u.Count > 0 && hasPointers(u.Type, depth+1)
+	}
+	return false
 }
 
 // mapHeader is next, the type a pointer leads to, except that a pointer

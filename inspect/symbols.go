@@ -153,6 +153,11 @@ func elfSymbols(exe string) symbolTable {
 		return nil
 	}
 	defer f.Close()
+	return elfFileSymbols(f)
+}
+
+// elfFileSymbols lists the global variables of the ELF file f.
+func elfFileSymbols(f *elf.File) symbolTable {
 	syms, err := f.Symbols() // elf.ErrNoSymbols when stripped
 	if err != nil {
 		return nil

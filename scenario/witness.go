@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"weak"
 
 	"github.com/weakscope/weakscope/inspect"
@@ -98,23 +99,55 @@ func typeName(x any) string {
 // package-qualified name, such as "github.com/weakscope/weakscope/scenario/".
 var pkgPath = regexp.MustCompile(`[\w.~-]+(/[\w.~-]+)*/`)
 
-// Label adds to l the type of the object the pointer x points to, keyed by
-// its address, for a [Labeler]; anything but a non-nil pointer adds
-// nothing. It returns l.
+// Label adds to l the type of the object the pointer x points to (for a
+// *cache.Entry, "cache.Entry"), keyed by its address, for a [Labeler];
+// anything but a non-nil pointer adds nothing. It returns l.
+//
+// When the runner asks a subject for its labels (it calls Labels just
+// before it looks for retention paths), the types of the objects labelled
+// this way also start typing the path field by field after them, where
+// the executable has DWARF, as the subject's own type does.
 func Label(l map[uintptr]string, x any) map[uintptr]string {
 	if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && !v.IsNil() {
-		l[v.Pointer()] = typeName(x)
+		l[v.Pointer()] = strings.TrimPrefix(typeName(x), "*")
+		labelTypes.Lock()
+		if labelTypes.m != nil {
+			labelTypes.m[v.Pointer()] = v.Type().Elem()
+		}
+		labelTypes.Unlock()
 	}
 	return l
 }
 
-// subjectLabels names the subject and, through Labeler, what it knows.
-func subjectLabels(subj Subject) map[uintptr]string {
+// labelTypes collects, while subjectLabels asks a subject for its labels,
+// the types of the objects Label labels.
+var labelTypes struct {
+	sync.Mutex
+	m map[uintptr]reflect.Type
+}
+
+// labelsOnce serialises subjectLabels, so that each collects only its own.
+var labelsOnce sync.Mutex
+
+// subjectLabels names the subject and, through Labeler, what it knows, and
+// returns the types of the objects labelled.
+func subjectLabels(subj Subject) (map[uintptr]string, map[uintptr]reflect.Type) {
+	labelsOnce.Lock()
+	defer labelsOnce.Unlock()
+	types := map[uintptr]reflect.Type{}
+	labelTypes.Lock()
+	labelTypes.m = types
+	labelTypes.Unlock()
+	defer func() {
+		labelTypes.Lock()
+		labelTypes.m = nil
+		labelTypes.Unlock()
+	}()
 	l := map[uintptr]string{}
 	if lb, ok := subj.(Labeler); ok {
 		l = lb.Labels()
 	}
-	return Label(l, subj)
+	return Label(l, subj), types
 }
 
 // WitnessList implements [Witnesser] for the subject that embeds it: it
@@ -168,12 +201,9 @@ func retention(ctx context.Context, subj Subject) ([]report.RetentionPath, strin
 	if len(targets) == 0 {
 		return nil, ""
 	}
-	labels := subjectLabels(subj)
-	// The subject's own type starts the paths through it, field by field.
-	known := map[uintptr]reflect.Type{}
-	if v := reflect.ValueOf(subj); v.Kind() == reflect.Pointer && !v.IsNil() {
-		known[v.Pointer()] = v.Type().Elem()
-	}
+	// The subject's own type, and those of the objects it labels, start
+	// the paths through them, field by field.
+	labels, known := subjectLabels(subj)
 	// The framework's own subjects know their holder behind its interface.
 	if o, ok := subj.(interface {
 		objectTypes() map[uintptr]reflect.Type
@@ -196,7 +226,8 @@ func retention(ctx context.Context, subj Subject) ([]report.RetentionPath, strin
 		// The last step is the object watched: its type as the subject
 		// knows it wins, with what the subject says about where it lives.
 		if n := len(p.Steps); n > 0 && (p.Steps[n-1].Type == "" || strings.Contains(types[i], " ")) {
-			p.Steps[n-1].Type = types[i]
+			// The witness's type is that of the pointer to it.
+			p.Steps[n-1].Type = strings.TrimPrefix(types[i], "*")
 		}
 		rp := report.RetentionPath{Object: types[i], Found: p.Found, Path: p.String()}
 		if p.Found {

@@ -1,7 +1,9 @@
 package heapdump
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 )
@@ -43,12 +45,14 @@ type Dump struct {
 	// written. BySize, EnableGC and DebugGC are not in a dump.
 	MemStats runtime.MemStats
 
-	// ifaces maps the address of an interface's data word to the address
-	// of its dynamic type, where the word before it is an itab or a type
-	// of the dump.
-	ifaces map[uint64]uint64
-	ptrs   []Pointer // the pointer words of all objects, by object
-	addrs  []uint64  // Objects[i].Addr, dense for Find
+	// words holds, sorted by address, every pointer word into the heap
+	// that follows a non-nil pointer word outside it: what may be an
+	// interface's data word and its itab or type word.
+	words []typeWord
+	ptrs  []Pointer // the pointer words of all objects, by object
+	addrs []uint64  // Objects[i].Addr, dense for Find
+	// typeAddrs indexes Types by address, built when first needed.
+	typeAddrs map[uint64]bool
 }
 
 // Params describes the process that wrote a dump.
@@ -84,7 +88,9 @@ type Object struct {
 	// nil ones included.
 	HasPointers bool
 
-	lo, hi uint32 // its pointer words are Dump.ptrs[lo:hi]
+	// end is where its pointer words end in Dump.ptrs; they start where
+	// the previous object's end.
+	end uint32
 }
 
 // Pointer is a word holding a pointer into the heap's address range.
@@ -256,19 +262,53 @@ func (d *Dump) Find(addr uint64) (int, bool) {
 // point into the heap's address range. The slice is shared; do not modify
 // it.
 func (d *Dump) Pointers(i int) []Pointer {
-	o := d.Objects[i]
-	return d.ptrs[o.lo:o.hi:o.hi]
+	lo := uint32(0)
+	if i > 0 {
+		lo = d.Objects[i-1].end
+	}
+	hi := d.Objects[i].end
+	return d.ptrs[lo:hi:hi]
 }
 
 // InterfaceType says, for a pointer word at addr (in an object, a segment
 // or a stack frame), whether it is the data word of an interface value,
 // and of which dynamic type: the address of the type's descriptor, to be
 // found in Types. It is known where the word before the pointer is an
-// itab or a type that the dump describes (the types of the itabs); the
-// types of values in interfaces that no itab names are not.
+// itab or a type that the dump describes (the types of the itabs). The
+// dynamic type of a value in an interface that no itab names, such as an
+// any, is the [Dump.TypeWord] of its data word, which the program's
+// executable can tell apart from other words.
 func (d *Dump) InterfaceType(addr uint64) (typ uint64, ok bool) {
-	typ, ok = d.ifaces[addr]
-	return typ, ok
+	w, ok := d.TypeWord(addr)
+	if !ok {
+		return 0, false
+	}
+	if typ, ok := d.Itabs[w]; ok {
+		return typ, true
+	}
+	if d.typeAddrs == nil {
+		d.typeAddrs = make(map[uint64]bool, len(d.Types))
+		for _, t := range d.Types {
+			d.typeAddrs[t.Addr] = true
+		}
+	}
+	return w, d.typeAddrs[w]
+}
+
+// TypeWord returns, for a pointer word at addr (in an object, a segment or
+// a stack frame) that holds a heap address, the word before it if that may
+// be the itab or the type word of an interface value, whose data word the
+// pointer is: an aligned address outside the heap, above the first 64 KiB
+// and below the data and bss segments (the runtime's type descriptors and
+// itabs are read-only data, which comes before them). Any other value that
+// happens to lie there, such as a function's address, is returned too;
+// only the program's executable can tell a type descriptor from it.
+func (d *Dump) TypeWord(addr uint64) (uint64, bool) {
+	i, found := slices.BinarySearchFunc(d.words, addr, func(w typeWord, addr uint64) int { return cmp.Compare(w.addr, addr) })
+	if !found {
+		return 0, false
+	}
+	return d.words[i].word, true
 }
 
 // NewDump assembles a Dump from objects, sorted by address and not
@@ -287,7 +327,6 @@ func NewDump(params Params, objects []Object, pointers [][]Pointer) (*Dump, erro
 			return nil, fmt.Errorf("heapdump: object %d at %#x overlaps or precedes the one before it", i, o.Addr)
 		}
 		d.addrs[i] = o.Addr
-		o.lo = uint32(len(d.ptrs))
 		if i < len(pointers) {
 			for _, p := range pointers[i] {
 				if p.Offset >= o.Size {
@@ -297,7 +336,10 @@ func NewDump(params Params, objects []Object, pointers [][]Pointer) (*Dump, erro
 			}
 			o.HasPointers = o.HasPointers || len(pointers[i]) > 0
 		}
-		o.hi = uint32(len(d.ptrs))
+		if len(d.ptrs) > math.MaxUint32 {
+			return nil, fmt.Errorf("heapdump: more than 2³² pointers")
+		}
+		o.end = uint32(len(d.ptrs))
 	}
 	return d, nil
 }

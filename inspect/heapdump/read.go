@@ -91,7 +91,7 @@ func (e *FormatError) Unwrap() error { return e.Err }
 func Read(r io.Reader) (*Dump, error) {
 	br, ok := r.(*bufio.Reader)
 	if !ok {
-		size := 64 << 10
+		size := 256 << 10
 		if l, ok := r.(interface{ Len() int }); ok {
 			size = min(size, l.Len()) // bufio rounds it up to 16
 		}
@@ -102,8 +102,13 @@ func Read(r io.Reader) (*Dump, error) {
 }
 
 type parser struct {
-	r   *bufio.Reader
-	off int64 // bytes consumed
+	r *bufio.Reader
+	// win holds bytes peeked from r and not yet discarded; pos is the
+	// next unread one. Reading from a window, rather than a byte at a
+	// time from r, is most of the reader's speed.
+	win []byte
+	pos int
+	off int64 // bytes consumed before win
 	err error // the first error; once set, every read returns zero values
 
 	d         *Dump
@@ -118,7 +123,15 @@ type parser struct {
 	buf       []byte // scratch for blocks of memory
 	strBuf    []byte // scratch for strings
 	base      uint64 // the address of the memory whose fields are read
-	typeAddrs map[uint64]bool
+	little8   bool   // little-endian 8-byte words: word's fast path
+
+	// The objects and their pointer words as they are read, in chunks
+	// (no copying as they grow); finish copies them, sorted, into slices
+	// of their exact size. A read object's end holds the index of its
+	// first pointer until then.
+	objs  chunked[Object]
+	ptrs  chunked[Pointer]
+	words []typeWord // see noteInterface
 }
 
 func (p *parser) run() (*Dump, error) {
@@ -129,7 +142,7 @@ func (p *parser) run() (*Dump, error) {
 	}
 	p.sorted = true
 	for p.err == nil {
-		rec.Offset = p.off
+		rec.Offset = p.offset()
 		tag := p.uvarint()
 		if p.err != nil {
 			rec.Record = "next"
@@ -204,7 +217,7 @@ func (p *parser) record(tag uint64) {
 		p.base = s.Addr
 		s.Size = uint64(len(mem))
 		s.Static = p.outsideHeap(mem)
-		s.Pointers = p.fields(mem, nil)
+		s.Pointers = p.fields(mem)
 		d.Segments = append(d.Segments, s)
 	case tagDefer:
 		x := Defer{Addr: p.uvarint(), Goroutine: p.uvarint(), SP: p.uvarint(), PC: p.uvarint(), Fn: p.uvarint(), FnPC: p.uvarint()}
@@ -256,6 +269,7 @@ func (p *parser) params() {
 		p.order = binary.BigEndian
 	}
 	p.heapLo, p.heapHi = lo, hi
+	p.little8 = !big && size == 8
 	p.d.Params = Params{
 		BigEndian: big, PtrSize: int(size), HeapStart: lo, HeapEnd: hi,
 		Arch: arch, GoVersion: version, NCPU: int(min(ncpu, math.MaxInt32)),
@@ -263,39 +277,80 @@ func (p *parser) params() {
 }
 
 func (p *parser) object() {
-	d := p.d
 	addr := p.uvarint()
-	mem := p.mem()
+	mem, inWindow := p.memInWindow()
 	p.base = addr
-	lo := len(d.ptrs)
-	var hasPtr bool
-	d.ptrs, hasPtr = p.objectFields(mem, d.ptrs)
+	lo := p.ptrs.n
+	hasPtr := p.objectFields(mem, inWindow, &p.ptrs)
 	if p.err != nil {
 		return
 	}
-	if len(d.ptrs) > math.MaxUint32 {
+	if p.ptrs.n > math.MaxUint32 {
 		p.err = errors.New("more than 2³² pointers")
 		return
 	}
-	o := Object{Addr: addr, Size: uint64(len(mem)), HasPointers: hasPtr, lo: uint32(lo), hi: uint32(len(d.ptrs))}
+	o := Object{Addr: addr, Size: uint64(len(mem)), HasPointers: hasPtr, end: uint32(lo)}
 	if len(mem) >= p.ptrSize {
 		o.First = p.word(mem)
 	}
-	if n := len(d.Objects); n > 0 && d.Objects[n-1].Addr > addr {
+	if n := p.objs.n; n > 0 && p.objs.at(n-1).Addr > addr {
 		p.sorted = false
 	}
-	d.Objects = appendDoubling(d.Objects, o)
+	p.objs.add(o)
 }
 
-// appendDoubling is append that doubles a full slice's capacity however
-// large it is: append grows large slices by a quarter at a time, and for
-// the millions of objects and pointers of a large dump the copying that
-// costs was most of the reader's time.
-func appendDoubling[T any](s []T, x T) []T {
-	if len(s) == cap(s) {
-		s = slices.Grow(s, max(cap(s), 1024))
+// chunked is a sequence that grows by chunks of a fixed size, so that
+// adding to it never copies what it holds.
+type chunked[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const chunkBits = 14
+
+func (c *chunked[T]) add(x T) {
+	if c.n>>chunkBits == len(c.chunks) {
+		c.chunks = append(c.chunks, make([]T, 0, 1<<chunkBits))
 	}
-	return append(s, x)
+	last := &c.chunks[len(c.chunks)-1]
+	*last = append(*last, x)
+	c.n++
+}
+
+func (c *chunked[T]) at(i int) *T { return &c.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }
+
+// truncate drops the elements from n on.
+func (c *chunked[T]) truncate(n int) {
+	for c.n > n {
+		last := &c.chunks[len(c.chunks)-1]
+		k := min(len(*last), c.n-n)
+		*last = (*last)[:len(*last)-k]
+		c.n -= k
+		if len(*last) == 0 {
+			c.chunks = c.chunks[:len(c.chunks)-1]
+		}
+	}
+}
+
+// appendRange appends the elements [from, to) to dst.
+func (c *chunked[T]) appendRange(dst []T, from, to int) []T {
+	for from < to {
+		ch := c.chunks[from>>chunkBits]
+		k := from & (1<<chunkBits - 1)
+		n := min(len(ch)-k, to-from)
+		dst = append(dst, ch[k:k+n]...)
+		from += n
+	}
+	return dst
+}
+
+// all returns the elements in one slice of their exact length.
+func (c *chunked[T]) all() []T {
+	out := make([]T, 0, c.n)
+	for _, ch := range c.chunks {
+		out = append(out, ch...)
+	}
+	return out
 }
 
 func (p *parser) goroutineRecord() {
@@ -329,7 +384,7 @@ func (p *parser) frame() {
 	f.Func = p.str()
 	f.Words = p.heapWords(mem)
 	p.base = f.SP
-	f.Pointers = p.fields(mem, nil)
+	f.Pointers = p.fields(mem)
 	if p.err != nil {
 		return
 	}
@@ -376,9 +431,7 @@ func (p *parser) finish() error {
 		}
 		s.Static = slices.Clip(kept)
 	}
-	if !p.sorted {
-		d.Objects = sortObjects(d.Objects)
-	}
+	p.sortObjects()
 	d.addrs = make([]uint64, len(d.Objects))
 	for i, o := range d.Objects {
 		if o.Addr+o.Size < o.Addr {
@@ -391,65 +444,141 @@ func (p *parser) finish() error {
 		}
 		d.addrs[i] = o.Addr
 	}
+	// Type descriptors and itabs are read-only data, which comes before
+	// the data and bss segments.
+	if len(d.Segments) > 0 {
+		lowest := d.Segments[0].Addr
+		for _, s := range d.Segments {
+			lowest = min(lowest, s.Addr)
+		}
+		kept := p.words[:0]
+		for _, w := range p.words {
+			if w.word < lowest {
+				kept = append(kept, w)
+			}
+		}
+		p.words = kept
+	}
+	d.words = slices.Clip(p.words)
+	if !slices.IsSortedFunc(d.words, cmpTypeWord) {
+		slices.SortFunc(d.words, cmpTypeWord)
+	}
 	return nil
 }
 
-// sortObjects sorts objects by address. The runtime writes them span by
-// span, so they come in runs of adjacent slots: sorting the runs, which
-// cannot overlap, is much cheaper than sorting the objects.
-func sortObjects(objs []Object) []Object {
-	type run struct{ start, end int } // objs[start:end]
-	var runs []run
-	for i := range objs {
-		if i == 0 || objs[i-1].Addr+objs[i-1].Size != objs[i].Addr {
-			runs = append(runs, run{start: i})
+// sortObjects moves the objects read, sorted by address, and their
+// pointer words, in the same order, into d.Objects and d.ptrs. The runtime
+// writes objects span by span, so they come in runs of adjacent slots:
+// sorting the runs, which cannot overlap, is much cheaper than sorting the
+// objects. (Runs that overlap make objects that overlap, which finish
+// refuses.)
+func (p *parser) sortObjects() {
+	d, objs, ptrs := p.d, &p.objs, &p.ptrs
+	defer func() { *objs, *ptrs = chunked[Object]{}, chunked[Pointer]{} }()
+	if p.sorted {
+		d.Objects = objs.all()
+		d.ptrs = ptrs.all()
+		for i := range d.Objects {
+			// end held the index of the object's first pointer.
+			if i+1 < len(d.Objects) {
+				d.Objects[i].end = d.Objects[i+1].end
+			} else {
+				d.Objects[i].end = uint32(ptrs.n)
+			}
 		}
-		runs[len(runs)-1].end = i + 1
-	}
-	slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(objs[a.start].Addr, objs[b.start].Addr) })
-	sorted := make([]Object, 0, len(objs))
-	for _, r := range runs {
-		sorted = append(sorted, objs[r.start:r.end]...)
-	}
-	// Only a malformed dump has objects that overlap.
-	if !slices.IsSortedFunc(sorted, func(a, b Object) int { return cmp.Compare(a.Addr, b.Addr) }) {
-		slices.SortFunc(sorted, func(a, b Object) int { return cmp.Compare(a.Addr, b.Addr) })
-	}
-	return sorted
-}
-
-// noteInterface records, when the word before a pointer at offset off of
-// the memory being read is an itab or a type the dump describes, that the
-// pointer is an interface's data word, of that dynamic type. p.base is the
-// address of the memory being read.
-func (p *parser) noteInterface(prev, off uint64) {
-	d := p.d
-	if p.typeAddrs == nil {
-		p.typeAddrs = make(map[uint64]bool, len(d.Types))
-		for _, t := range d.Types {
-			p.typeAddrs[t.Addr] = true
-		}
-	}
-	typ, ok := d.Itabs[prev]
-	if !ok && p.typeAddrs[prev] {
-		typ, ok = prev, true
-	}
-	if !ok {
 		return
 	}
-	if d.ifaces == nil {
-		d.ifaces = map[uint64]uint64{}
+	type run struct{ start, end int } // objects [start, end) in read order
+	var runs []run
+	next := uint64(0) // where the object before ends
+	for c, ch := range objs.chunks {
+		for k := range ch {
+			o := &ch[k]
+			if i := c<<chunkBits + k; i == 0 || o.Addr != next {
+				runs = append(runs, run{start: i, end: i})
+			}
+			runs[len(runs)-1].end++
+			next = o.Addr + o.Size
+		}
 	}
-	d.ifaces[p.base+off] = typ
+	slices.SortStableFunc(runs, func(a, b run) int { return cmp.Compare(objs.at(a.start).Addr, objs.at(b.start).Addr) })
+	// firstPtr is the index, in read order, of object i's first pointer.
+	firstPtr := func(i int) int {
+		if i == objs.n {
+			return ptrs.n
+		}
+		return int(objs.at(i).end)
+	}
+	d.Objects = make([]Object, 0, objs.n)
+	d.ptrs = make([]Pointer, 0, ptrs.n)
+	for _, r := range runs {
+		lo := firstPtr(r.start)
+		base := len(d.ptrs)
+		d.ptrs = ptrs.appendRange(d.ptrs, lo, firstPtr(r.end))
+		from := len(d.Objects)
+		d.Objects = objs.appendRange(d.Objects, r.start, r.end)
+		added := d.Objects[from:]
+		for k := range added {
+			added[k].end = uint32(base + firstPtr(r.start+k+1) - lo)
+		}
+	}
+	// Runs that overlap leave objects out of order; finish refuses them,
+	// after sorting so that it names two that overlap.
+	if !slices.IsSortedFunc(d.Objects, func(a, b Object) int { return cmp.Compare(a.Addr, b.Addr) }) {
+		slices.SortStableFunc(d.Objects, func(a, b Object) int { return cmp.Compare(a.Addr, b.Addr) })
+	}
 }
 
-// objectFields reads the pointer list that follows mem, appending the
-// words that point into the heap to dst, and reports whether the list had
-// any entries.
-func (p *parser) objectFields(mem []byte, dst []Pointer) ([]Pointer, bool) {
-	n := len(dst)
+// typeWord is a pointer word outside the heap (an itab or a type, for an
+// interface) just before a pointer into the heap at addr.
+type typeWord struct{ addr, word uint64 }
+
+func cmpTypeWord(a, b typeWord) int { return cmp.Compare(a.addr, b.addr) }
+
+// noteInterface records, when prev, the word before a heap pointer at
+// offset off of the memory being read (at p.base), may be the itab or
+// type word of an interface whose data word the pointer is: an aligned
+// address outside the heap and above the first 64 KiB (below which lie
+// small integers, not a program's data). finish keeps those below the data
+// and bss segments, where the read-only data is (see [Dump.TypeWord]).
+func (p *parser) noteInterface(prev, off uint64) {
+	if prev < 64<<10 || prev >= p.heapLo && prev < p.heapHi || prev%uint64(p.ptrSize) != 0 {
+		return
+	}
+	p.words = append(p.words, typeWord{addr: p.base + off, word: prev})
+}
+
+// pointerSink is where objectFields puts the pointer words it reads.
+type pointerSink interface {
+	add(Pointer)
+	truncate(n int)
+}
+
+// pointerSlice collects a segment's or a frame's pointer words.
+type pointerSlice []Pointer
+
+func (s *pointerSlice) add(p Pointer)  { *s = append(*s, p) }
+func (s *pointerSlice) truncate(n int) { *s = (*s)[:n] }
+
+// objectFields reads the pointer list that follows mem, adding the words
+// that point into the heap to dst, and reports whether the list had any
+// entries.
+//
+// mem may be in the window (inWindow): it is copied out before the window
+// moves.
+func (p *parser) objectFields(mem []byte, inWindow bool, dst interface {
+	pointerSink
+	len() int
+}) bool {
+	n := dst.len()
 	hasPtr := false
 	for p.err == nil {
+		if inWindow && len(p.win)-p.pos < 2*binary.MaxVarintLen64 {
+			// The next two varints may move the window.
+			mem = append(p.buf[:0], mem...)
+			p.buf = mem[:0]
+			inWindow = false
+		}
 		kind := p.uvarint()
 		if kind == fieldEnd {
 			break
@@ -468,17 +597,20 @@ func (p *parser) objectFields(mem []byte, dst []Pointer) ([]Pointer, bool) {
 		}
 		hasPtr = true
 		if v := p.word(mem[off:]); v >= p.heapLo && v < p.heapHi && v != 0 {
-			dst = appendDoubling(dst, Pointer{Offset: off, Value: v})
+			dst.add(Pointer{Offset: off, Value: v})
 			if off >= uint64(p.ptrSize) {
 				p.noteInterface(p.word(mem[off-uint64(p.ptrSize):]), off)
 			}
 		}
 	}
 	if p.err != nil {
-		dst = dst[:n]
+		dst.truncate(n)
 	}
-	return dst, hasPtr
+	return hasPtr
 }
+
+func (c *chunked[T]) len() int   { return c.n }
+func (s *pointerSlice) len() int { return len(*s) }
 
 // outsideHeap lists the aligned, non-zero words of mem outside the heap's
 // range, for finish to keep those that point into a segment.
@@ -504,12 +636,16 @@ func (p *parser) heapWords(mem []byte) []Pointer {
 	return out
 }
 
-func (p *parser) fields(mem []byte, dst []Pointer) []Pointer {
-	dst, _ = p.objectFields(mem, dst)
-	return dst
+func (p *parser) fields(mem []byte) []Pointer {
+	var dst pointerSlice
+	p.objectFields(mem, false, &dst)
+	return slices.Clip([]Pointer(dst))
 }
 
 func (p *parser) word(b []byte) uint64 {
+	if p.little8 {
+		return binary.LittleEndian.Uint64(b)
+	}
 	if p.ptrSize == 4 {
 		return uint64(p.order.Uint32(b))
 	}
@@ -526,26 +662,65 @@ func (p *parser) fail(err error) {
 	p.err = err
 }
 
+// offset is the number of bytes consumed.
+func (p *parser) offset() int64 { return p.off + int64(p.pos) }
+
+// refill discards the window's consumed bytes and peeks at least n more
+// (n at most the buffer's size), or as many as there are before the end of
+// the input. It reports whether n bytes are there.
+func (p *parser) refill(n int) bool {
+	if p.err != nil {
+		return false
+	}
+	if _, err := p.r.Discard(p.pos); err != nil {
+		p.fail(err)
+		return false
+	}
+	p.off += int64(p.pos)
+	p.win, p.pos = nil, 0
+	want := min(max(n, p.r.Buffered()), p.r.Size())
+	b, err := p.r.Peek(want)
+	p.win = b
+	if len(b) >= n {
+		return true
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	p.fail(err)
+	return false
+}
+
 func (p *parser) uvarint() uint64 {
 	if p.err != nil {
 		return 0
 	}
-	var x uint64
-	for shift := uint(0); shift < 64; shift += 7 {
-		b, err := p.r.ReadByte()
-		if err != nil {
-			p.fail(err)
-			return 0
-		}
-		p.off++
-		if b < 0x80 {
-			if shift == 63 && b > 1 {
-				break
-			}
-			return x | uint64(b)<<shift
-		}
-		x |= uint64(b&0x7f) << shift
+	x, n := binary.Uvarint(p.win[p.pos:])
+	if n > 0 {
+		p.pos += n
+		return x
 	}
+	if n == 0 { // the window ends within the varint
+		if len(p.win)-p.pos >= binary.MaxVarintLen64 {
+			n = -1
+		} else {
+			// Up to a varint's length, or to the end of the input.
+			p.refill(binary.MaxVarintLen64)
+			if p.err == io.ErrUnexpectedEOF {
+				p.err = nil
+			}
+			if x, n = binary.Uvarint(p.win[p.pos:]); n > 0 {
+				p.pos += n
+				return x
+			}
+			if n == 0 {
+				p.pos = len(p.win)
+				p.fail(io.ErrUnexpectedEOF)
+				return 0
+			}
+		}
+	}
+	// Overflow: the error is at the varint's first byte.
 	p.err = errors.New("varint overflows 64 bits")
 	return 0
 }
@@ -571,57 +746,69 @@ func (p *parser) mem() []byte {
 	return p.bytesN(&p.buf, p.uvarint())
 }
 
+// memInWindow reads a length-prefixed block and returns it, in the window
+// (valid until the window moves) when it is there whole, else in p.buf.
+func (p *parser) memInWindow() ([]byte, bool) {
+	n := p.uvarint()
+	if p.err == nil && n <= uint64(len(p.win)-p.pos) {
+		b := p.win[p.pos : p.pos+int(n) : p.pos+int(n)]
+		p.pos += int(n)
+		return b, true
+	}
+	return p.bytesN(&p.buf, n), false
+}
+
 func (p *parser) str() string {
 	return string(p.bytesN(&p.strBuf, p.uvarint()))
 }
-
-// chunk is how much the buffer grows by at least: lengths are trusted
-// only as far as bytes arrive to back them.
-const chunk = 64 << 10
 
 // bytesN reads n bytes into *buf, growing it as the bytes arrive.
 func (p *parser) bytesN(buf *[]byte, n uint64) []byte {
 	if p.err != nil {
 		return nil
 	}
-	if n <= uint64(cap(*buf)) {
-		b := (*buf)[:n]
-		p.read(b)
+	if avail := uint64(len(p.win) - p.pos); n <= avail {
+		b := append((*buf)[:0], p.win[p.pos:p.pos+int(n)]...)
+		p.pos += int(n)
+		*buf = b[:0]
 		return b
 	}
 	b := (*buf)[:0]
+	if n > uint64(cap(b)) {
+		b = nil // grown below as the bytes arrive
+	}
 	for n > 0 && p.err == nil {
-		step := int(min(n, uint64(max(len(b), chunk))))
-		b = slices.Grow(b, step)
-		p.read(b[len(b) : len(b)+step])
-		b = b[:len(b)+step]
-		n -= uint64(step)
+		if p.pos == len(p.win) && !p.refill(1) {
+			break
+		}
+		k := int(min(n, uint64(len(p.win)-p.pos)))
+		if len(b)+k > cap(b) {
+			b = slices.Grow(b, max(k, min(int(min(n, math.MaxInt32)), max(len(b), chunk))))
+		}
+		b = append(b, p.win[p.pos:p.pos+k]...)
+		p.pos += k
+		n -= uint64(k)
+	}
+	if p.err != nil {
+		return nil
 	}
 	*buf = b[:0]
 	return b
-}
-
-func (p *parser) read(b []byte) {
-	if p.err != nil {
-		return
-	}
-	n, err := io.ReadFull(p.r, b)
-	p.off += int64(n)
-	if err != nil {
-		p.fail(err)
-	}
 }
 
 // skip discards a length-prefixed block.
 func (p *parser) skip() {
 	n := p.uvarint()
 	for n > 0 && p.err == nil {
-		step := int(min(n, chunk))
-		m, err := p.r.Discard(step)
-		p.off += int64(m)
-		n -= uint64(m)
-		if err != nil {
-			p.fail(err)
+		if p.pos == len(p.win) && !p.refill(1) {
+			return
 		}
+		k := int(min(n, uint64(len(p.win)-p.pos)))
+		p.pos += k
+		n -= uint64(k)
 	}
 }
+
+// chunk is how much a buffer grows by at least: lengths are trusted only
+// as far as bytes arrive to back them.
+const chunk = 64 << 10

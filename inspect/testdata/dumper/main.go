@@ -32,6 +32,19 @@ type namer interface{ Name() string }
 // box holds a user in an interface field: the dump's itab names its type.
 var box struct{ who namer }
 
+// wrapper is pointer-shaped: an interface holds it in its data word.
+type wrapper struct{ *user }
+
+// wrapped holds a pointer-shaped value in an interface.
+var wrapped namer
+
+// anything holds users in empty interfaces: no itab names their type, the
+// executable's type descriptors do.
+var anything struct {
+	v    any
+	list []any
+}
+
 // sessions is the leak: a global map that is never cleaned.
 var sessions = map[string]*session{}
 
@@ -67,6 +80,15 @@ type branch struct {
 	left, right *branch
 	leaf        *[4]uint64
 }
+
+// ring is a cycle of two with a finalizer on one: the finalizer keeps
+// what its object points to, and the cycle leads back, so it never runs.
+type ring struct {
+	next *ring
+	_    [4]uint64
+}
+
+func dropRing(*ring) {}
 
 // forest holds the large tree.
 var forest []*branch
@@ -124,14 +146,26 @@ func main() {
 	cache.Store("k", cached)
 	nested.inner.owner = &user{name: "nested"}
 	box.who = &user{name: "boxed"}
+	anything.v = &user{name: "any"}
+	wrapped = wrapper{&user{name: "wrapped"}}
+	anything.list = []any{1, "two", &session{id: 3, user: &user{name: "in a slice of any"}}}
+	a, b := &ring{}, &ring{}
+	a.next, b.next = b, a
+	runtime.SetFinalizer(a, dropRing)
+	fmt.Printf("target finalizer %#x\n", uintptr(unsafe.Pointer(a)))
+	a, b = nil, nil
 	registered := &user{name: "registered"}
 	reg.m["r"] = registered
+	fmt.Printf("target stack %#x\n", uintptr(unsafe.Pointer(list)))
 	fmt.Printf("target slice %#x\n", uintptr(unsafe.Pointer(users[3])))
 	fmt.Printf("target closure %#x\n", uintptr(unsafe.Pointer(captured)))
 	fmt.Printf("target syncmap %#x\n", uintptr(unsafe.Pointer(cached)))
 	fmt.Printf("target nested %#x\n", uintptr(unsafe.Pointer(nested.inner.owner)))
 	fmt.Printf("target static %#x\n", uintptr(unsafe.Pointer(registered)))
 	fmt.Printf("target iface %#x\n", uintptr(unsafe.Pointer(box.who.(*user))))
+	fmt.Printf("target wrapped %#x\n", uintptr(unsafe.Pointer(wrapped.(wrapper).user)))
+	fmt.Printf("target any %#x\n", uintptr(unsafe.Pointer(anything.v.(*user))))
+	fmt.Printf("target anyslice %#x\n", uintptr(unsafe.Pointer(anything.list[2].(*session).user)))
 	runtime.GC()
 	f, err := os.Create(os.Args[1])
 	if err != nil {
