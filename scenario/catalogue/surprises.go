@@ -16,7 +16,7 @@ import (
 // releases do now, as measured (docs/SURPRISES.md has the table), so a Go
 // release that changes it fails `weakscope check`.
 func surprises() []*scenario.Scenario {
-	return []*scenario.Scenario{tinyWeak(), weakCleanupTiny(), cleanupOneField()}
+	return []*scenario.Scenario{tinyWeak(), weakCleanupTiny(), uniqueChurn(), cleanupOneField()}
 }
 
 // weakList is a list of weak pointers whose Len counts those that still
