@@ -84,7 +84,7 @@ func argInBlockExpectation() scenario.Expectation {
 type (
 	int64Field struct{ n int64 }
 	uint8Field struct{ n uint8 }
-	twoFields  struct{ a, b int64 }
+	twoFields  struct{ a, _ int64 }
 )
 
 // blockTag is the argument of arg-in-block: 8 bytes, pointer-free, so that
