@@ -198,8 +198,8 @@ func TestWhyTinyBlocks(t *testing.T) {
 		scenario, variant, rootKind string
 		contains                    []string // in order, in every path
 	}{
-		{"go76207-cleanup-one-field", "arg-in-block", "cleanup", []string{"cleanup special", "→ *catalogue.int64Field in a 16 B tiny block with its cleanup's argument"}},
-		{"go76362-tiny-weak", "tiny-8B-neighbour-kept", "stack", []string{"catalogue.tinyWeakSubject[[8]uint8]", "→ *[8]uint8 in a 16 B tiny block it shares with a kept object"}},
+		{"go76207-cleanup-one-field", "arg-in-block", "cleanup", []string{"cleanup special", "→ catalogue.int64Field in a 16 B tiny block with its cleanup's argument"}},
+		{"go76362-tiny-weak", "tiny-8B-neighbour-kept", "stack", []string{"catalogue.tinyWeakSubject[[8]uint8]", "→ [8]uint8 in a 16 B tiny block it shares with a kept object"}},
 	} {
 		t.Run(tc.variant, func(t *testing.T) {
 			sc, _ := scenario.Lookup(tc.scenario)
