@@ -3,10 +3,8 @@ package report
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -98,7 +96,7 @@ func Merge(inputs []MergeInput, opts MergeOptions) (*Results, error) {
 			from[s.Name] = append(from[s.Name], i)
 			if !m.Params.Equal(s.Params) && !opts.MixedParams {
 				return nil, fmt.Errorf("%w: scenario %s ran at different parameters: %s in %s, %s in %s",
-					ErrMismatch, s.Name, formatParams(m.Params), inputs[from[s.Name][0]].File, formatParams(s.Params), in.File)
+					ErrMismatch, s.Name, m.Params.String(), inputs[from[s.Name][0]].File, s.Params.String(), in.File)
 			}
 			relabel := labels[i].setting(in.Results, s)
 			for _, v := range s.Variants {
@@ -131,7 +129,7 @@ func Merge(inputs []MergeInput, opts MergeOptions) (*Results, error) {
 		if differs(inputs, from[name], name) {
 			var each []string
 			for _, i := range from[name] {
-				each = append(each, fmt.Sprintf("%s in %s", formatParams(paramsOf(inputs[i].Results, name)), inputs[i].File))
+				each = append(each, fmt.Sprintf("%s in %s", paramsOf(inputs[i].Results, name).String(), inputs[i].File))
 			}
 			notes = append(notes, fmt.Sprintf("%s ran at different parameters, merged anyway: %s; the numbers of different sizes do not compare", name, strings.Join(each, "; ")))
 		}
@@ -396,11 +394,63 @@ func paramsOf(r *Results, name string) Params {
 	return Params{}
 }
 
-// formatParams is "1000 objects of 48 B, keep 0.5[, name=value...]".
-func formatParams(p Params) string {
-	s := fmt.Sprintf("%d objects of %s, keep %s", p.Objects, FormatBytes(float64(p.Size)), strconv.FormatFloat(p.Keep, 'g', -1, 64))
-	for _, k := range slices.Sorted(maps.Keys(p.Extra)) {
-		s += fmt.Sprintf(", %s=%s", k, strconv.FormatFloat(p.Extra[k], 'g', -1, 64))
+// Environments lists the environments — machine and toolchain, as
+// [Setting.Environment] gives them — that r's variants were measured in,
+// in the order first seen. A run in one environment has one, the empty
+// Setting.
+func (r *Results) Environments() []Setting {
+	var out []Setting
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			if e := v.Setting.Environment(); !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
 	}
-	return s
+	return out
+}
+
+// CompareEnvironments compares, in a document measured in several
+// environments (a run with --go, a merged CI matrix), every other
+// environment's variants with those of the first, as [Compare] compares a
+// run with its baseline: what a Go upgrade or another machine changes. The
+// comparisons name the other environment's setting; expectations are not
+// part of them. A document of one environment gives none.
+func CompareEnvironments(r *Results, opts CompareOptions) []MetricComparison {
+	envs := r.Environments()
+	if len(envs) < 2 {
+		return nil
+	}
+	first := r.part(envs[0])
+	var out []MetricComparison
+	for _, env := range envs[1:] {
+		for _, m := range Compare(first, r.part(env), opts).Metrics {
+			if m.Verdict == VerdictMissing {
+				continue // not measured there: the table shows it
+			}
+			m.Setting.Machine, m.Setting.Go = env.Machine, env.Go
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// part is the document of r's variants measured in env, their settings
+// without it, and no expectations.
+func (r *Results) part(env Setting) *Results {
+	p := &Results{Schema: r.Schema, ToolVersion: r.ToolVersion, Env: r.Env}
+	for _, s := range r.Scenarios {
+		ps := s
+		ps.Expectations, ps.Variants = nil, nil
+		for _, v := range s.Variants {
+			if v.Setting.Environment() == env {
+				v.Setting = v.Setting.Runtime()
+				ps.Variants = append(ps.Variants, v)
+			}
+		}
+		if len(ps.Variants) > 0 {
+			p.Scenarios = append(p.Scenarios, ps)
+		}
+	}
+	return p
 }

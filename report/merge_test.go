@@ -114,7 +114,7 @@ func TestMergeParams(t *testing.T) {
 	b.Scenarios[0].Params.Objects = 20
 	inputs := []report.MergeInput{{File: "a.json", Results: a}, {File: "b.json", Results: b}}
 	_, err := report.Merge(inputs, report.MergeOptions{})
-	if !errors.Is(err, report.ErrMismatch) || !strings.Contains(err.Error(), "10 objects of 48 B, keep 0 in a.json, 20 objects of 48 B, keep 0 in b.json") {
+	if !errors.Is(err, report.ErrMismatch) || !strings.Contains(err.Error(), "objects=10 size=48 B in a.json, objects=20 size=48 B in b.json") {
 		t.Errorf("different parameters: %v", err)
 	}
 	m, err := report.Merge(inputs, report.MergeOptions{MixedParams: true})

@@ -17,6 +17,7 @@ import (
 	"maps"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -135,6 +136,19 @@ type Params struct {
 // Equal reports whether p and q are the same parameters, extras included.
 func (p Params) Equal(q Params) bool {
 	return p.Objects == q.Objects && p.Size == q.Size && p.Keep == q.Keep && maps.Equal(p.Extra, q.Extra)
+}
+
+// String shows the parameters the way the flags take them, such as
+// "objects=1000 size=64 B keep=0.5 capacity=100".
+func (p Params) String() string {
+	parts := []string{fmt.Sprintf("objects=%d", p.Objects), "size=" + FormatBytes(float64(p.Size))}
+	if p.Keep > 0 {
+		parts = append(parts, fmt.Sprintf("keep=%g", p.Keep))
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Extra)) {
+		parts = append(parts, fmt.Sprintf("%s=%g", k, p.Extra[k]))
+	}
+	return strings.Join(parts, " ")
 }
 
 // ExtraOr returns the scenario-specific parameter name, or def when it is
