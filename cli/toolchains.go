@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/weakscope/weakscope/internal/toolchain"
+	"github.com/weakscope/weakscope/report"
+	"github.com/weakscope/weakscope/scenario"
+)
+
+// parseToolchains reads --go: a comma-separated list of Go releases, each
+// once.
+func parseToolchains(list string) ([]string, error) {
+	names, err := splitList("--go", list, toolchain.CheckName)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			return nil, usagef("--go: %s is named twice", n)
+		}
+	}
+	return names, nil
+}
+
+// withToolchains is the cross product of toolchains and runtime settings:
+// every setting under every toolchain, toolchain by toolchain. No
+// toolchains leaves the settings as they are.
+func withToolchains(toolchains []string, settings []report.Setting) []report.Setting {
+	if len(toolchains) == 0 {
+		return settings
+	}
+	runtimes := settings
+	if len(runtimes) == 0 {
+		runtimes = []report.Setting{{}}
+	}
+	var out []report.Setting
+	for _, t := range toolchains {
+		for _, s := range runtimes {
+			s.Go = t
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// listTimeout bounds how long a built worker may take to list its
+// scenarios.
+const listTimeout = 30 * time.Second
+
+// prepareToolchains makes a worker for each toolchain: it fetches them
+// all (so that one that cannot be had stops the run before any build), then
+// builds this program's main package with each, or finds it built, and
+// checks that each registers the scenarios to run as this program does.
+// It returns the workers' command lines by toolchain. Every failure is a
+// usage error that names the toolchain, and nothing has run.
+func prepareToolchains(ctx context.Context, stderr io.Writer, toolchains []string, scenarios []*scenario.Scenario) (map[string][]string, error) {
+	if len(toolchains) == 0 {
+		return nil, nil
+	}
+	opts, err := toolchain.DefaultOptions()
+	if err != nil {
+		return nil, usagef("--go: %v", err)
+	}
+	opts.Log = stderr
+	src, err := toolchain.FindSource(ctx, opts)
+	if err != nil {
+		return nil, toolchainError(ctx, err)
+	}
+	var fetched []toolchain.Toolchain
+	for _, name := range toolchains {
+		tc, err := toolchain.Fetch(ctx, name, opts)
+		if err != nil {
+			return nil, toolchainError(ctx, err)
+		}
+		fetched = append(fetched, tc)
+	}
+	workers := map[string][]string{}
+	for _, tc := range fetched {
+		w, err := toolchain.Build(ctx, src, tc, opts)
+		if err != nil {
+			return nil, toolchainError(ctx, err)
+		}
+		if err := sameScenarios(ctx, w, src, scenarios); err != nil {
+			return nil, err
+		}
+		workers[tc.Name] = []string{w.Path, scenario.WorkerArg}
+	}
+	return workers, nil
+}
+
+// toolchainError makes a usage error of a toolchain's failure, or passes
+// on an interrupt.
+func toolchainError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	msg := err.Error()
+	for _, sentinel := range []error{toolchain.ErrUnavailable, toolchain.ErrNoSource} {
+		msg = strings.TrimPrefix(msg, sentinel.Error()+": ")
+	}
+	if errors.Is(err, toolchain.ErrNoSource) {
+		msg = "builds this program again with each toolchain, from its source: " + msg
+	}
+	return usagef("--go: %s", msg)
+}
+
+// sameScenarios checks that the program w built registers the scenarios
+// to run with the same variants as this one: a worker built from another
+// version of the source would measure something else under the same name.
+func sameScenarios(ctx context.Context, w toolchain.Worker, src toolchain.Source, scenarios []*scenario.Scenario) error {
+	ctx, cancel := context.WithTimeout(ctx, listTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, w.Path, "list", "--format", "json")
+	cmd.Env = os.Environ()
+	out, err := cmd.Output()
+	if ctx.Err() != nil && errors.Is(context.Cause(ctx), context.Canceled) {
+		return context.Cause(ctx)
+	}
+	var listed []listEntry
+	if err == nil {
+		err = json.Unmarshal(out, &listed)
+	}
+	if err != nil {
+		return usagef("--go: the program built with %s (%s) does not list its scenarios ('list --format json': %v); is its main cli.Main?", w.Toolchain, w.Path, err)
+	}
+	for _, sc := range scenarios {
+		i := slices.IndexFunc(listed, func(e listEntry) bool { return e.Name == sc.Name })
+		if i < 0 || !slices.Equal(listed[i].Variants, sc.VariantNames()) {
+			return usagef("--go: built from %s with %s, the program does not register %s as this one does: this program was built from another version of that source; build it again (or use go run)", src.Dir, w.Toolchain, sc.Name)
+		}
+	}
+	return nil
+}
