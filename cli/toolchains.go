@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/weakscope/weakscope/internal/toolchain"
@@ -75,26 +76,60 @@ func prepareToolchains(ctx context.Context, stderr io.Writer, toolchains []strin
 	if err != nil {
 		return nil, toolchainError(ctx, err)
 	}
-	var fetched []toolchain.Toolchain
-	for _, name := range toolchains {
-		tc, err := toolchain.Fetch(ctx, name, opts)
-		if err != nil {
-			return nil, toolchainError(ctx, err)
+	// Fetch every toolchain first, so that one that cannot be had stops
+	// the run before any build; then look each up in the cache and build
+	// it if need be. Both go on for all toolchains at once: a cached
+	// lookup is mostly waiting on go list, and a build gains from sharing
+	// the machine with the other's link step.
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fetched := make([]toolchain.Toolchain, len(toolchains))
+	if err := forEach(ctx, cancel, len(toolchains), func(i int) (err error) {
+		fetched[i], err = toolchain.Fetch(ctx, toolchains[i], opts)
+		return err
+	}); err != nil {
+		return nil, toolchainError(parent, err)
+	}
+	built := make([]toolchain.Worker, len(toolchains))
+	if err := forEach(ctx, cancel, len(toolchains), func(i int) (err error) {
+		if built[i], err = toolchain.Build(ctx, src, fetched[i], opts); err != nil {
+			return toolchainError(parent, err)
 		}
-		fetched = append(fetched, tc)
+		return sameScenarios(ctx, built[i], src, scenarios)
+	}); err != nil {
+		return nil, err
 	}
 	workers := map[string][]string{}
-	for _, tc := range fetched {
-		w, err := toolchain.Build(ctx, src, tc, opts)
-		if err != nil {
-			return nil, toolchainError(ctx, err)
-		}
-		if err := sameScenarios(ctx, w, src, scenarios); err != nil {
-			return nil, err
-		}
-		workers[tc.Name] = []string{w.Path, scenario.WorkerArg}
+	for _, w := range built {
+		workers[w.Toolchain] = []string{w.Path, scenario.WorkerArg}
 	}
 	return workers, nil
+}
+
+// forEach calls f(0), …, f(n-1) concurrently and returns the error of the
+// lowest index that failed, cancelling the others at the first failure.
+func forEach(ctx context.Context, cancel func(), n int, f func(i int) error) error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if errs[i] = f(i); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	// An error caused by the cancel is not the one to report.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
 }
 
 // toolchainError makes a usage error of a toolchain's failure, or passes
