@@ -70,6 +70,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"run", "--size", "-1KiB"}, `--size: "-1KiB" is not a size`},
 		{[]string{"run", "--repeat", "0"}, `--repeat: want a whole number from 1 to 1000, got "0"`},
 		{[]string{"run", "--gogc", "banana"}, `--gogc: "banana" is not a GOGC value (want a whole percentage ≥ 0, or off)`},
+		{[]string{"run", "--gogc", "100,50,100"}, `--gogc: 100 is named twice`},
 		{[]string{"run", "--gomemlimit", "1PiB"}, `--gomemlimit: "1PiB" is not a GOMEMLIMIT value (want a size such as 64MiB, or off)`},
 		{[]string{"run", "--format", "xml"}, `--format: unknown format "xml" (accepted: table, markdown, csv, json, bench)`},
 		{[]string{"run", "--out", aFile}, "--out: " + aFile + " exists and is not a directory"},

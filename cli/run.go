@@ -295,6 +295,9 @@ func settings(gogc, gomemlimit string) ([]report.Setting, error) {
 	return out, nil
 }
 
+// splitList splits a comma-separated flag value, checking each item and
+// refusing one named twice: the runs of a setting would overwrite each
+// other's profiles.
 func splitList(flag, s string, check func(string) error) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -304,6 +307,9 @@ func splitList(flag, s string, check func(string) error) ([]string, error) {
 		item = strings.TrimSpace(item)
 		if err := check(item); err != nil {
 			return nil, usagef("%s: %v", flag, err)
+		}
+		if slices.Contains(out, item) {
+			return nil, usagef("%s: %s is named twice", flag, item)
 		}
 		out = append(out, item)
 	}

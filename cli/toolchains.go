@@ -20,16 +20,7 @@ import (
 // parseToolchains reads --go: a comma-separated list of Go releases, each
 // once.
 func parseToolchains(list string) ([]string, error) {
-	names, err := splitList("--go", list, toolchain.CheckName)
-	if err != nil {
-		return nil, err
-	}
-	for i, n := range names {
-		if slices.Contains(names[:i], n) {
-			return nil, usagef("--go: %s is named twice", n)
-		}
-	}
-	return names, nil
+	return splitList("--go", list, toolchain.CheckName)
 }
 
 // withToolchains is the cross product of toolchains and runtime settings:
