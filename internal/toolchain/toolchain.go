@@ -111,6 +111,13 @@ func FindSource(ctx context.Context, opts Options) (Source, error) {
 	if !ok {
 		return Source{}, fmt.Errorf("%w: this program records no build information", ErrNoSource)
 	}
+	return findSource(bi, []string{mainDir(), workingDir()}, func() (string, error) { return goEnv(ctx, opts, "", "GOMODCACHE") })
+}
+
+// findSource is FindSource for the program bi describes, looking in dirs
+// (and the directories above them) for its module, then in the module
+// cache that modcache names.
+func findSource(bi *debug.BuildInfo, dirs []string, modcache func() (string, error)) (Source, error) {
 	src := Source{Module: bi.Main.Path, Package: bi.Path}
 	for _, s := range bi.Settings {
 		if s.Key == "-tags" {
@@ -128,7 +135,7 @@ func FindSource(ctx context.Context, opts Options) (Source, error) {
 		return Source{}, fmt.Errorf("%w: the main package %s is not in the main module %s", ErrNoSource, bi.Path, bi.Main.Path)
 	}
 	var tried []string
-	for _, dir := range []string{mainDir(), workingDir()} {
+	for _, dir := range dirs {
 		if dir == "" {
 			continue
 		}
@@ -140,7 +147,7 @@ func FindSource(ctx context.Context, opts Options) (Source, error) {
 	}
 	v := bi.Main.Version
 	if v != "" && v != "(devel)" && !strings.Contains(v, "+dirty") {
-		cache, err := goEnv(ctx, opts, "", "GOMODCACHE")
+		cache, err := modcache()
 		if err != nil {
 			return Source{}, err
 		}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -159,5 +160,41 @@ func TestFetchUnavailable(t *testing.T) {
 		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), name) {
 			t.Errorf("Fetch(%q): %v, want ErrUnavailable naming it", name, err)
 		}
+	}
+}
+
+// A go install'ed program builds from its version's copy in the module
+// cache, and says how to fetch it when the copy is gone; a working tree's
+// is found from the directories given.
+func TestFindSource(t *testing.T) {
+	modcache := t.TempDir()
+	cache := func() (string, error) { return modcache, nil }
+	installed := &debug.BuildInfo{Path: "github.com/Some/tool/cmd/tool", Main: debug.Module{Path: "github.com/Some/tool", Version: "v1.2.3"}}
+	_, err := findSource(installed, nil, cache)
+	wantDir := filepath.Join(modcache, "github.com", "!some", "tool@v1.2.3")
+	if !errors.Is(err, ErrNoSource) || !strings.Contains(err.Error(), "fetch it with 'go mod download github.com/Some/tool@v1.2.3' (into "+wantDir+")") {
+		t.Errorf("no source in the module cache: %v", err)
+	}
+	if err := os.MkdirAll(filepath.Join(wantDir, "cmd", "tool"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src, err := findSource(installed, nil, cache)
+	if err != nil || src.Dir != wantDir || src.Version != "v1.2.3" || src.Package != installed.Path {
+		t.Errorf("in the module cache: %+v, %v", src, err)
+	}
+
+	tree := t.TempDir()
+	writeFile(t, filepath.Join(tree, "go.mod"), "module example.com/h\n\ngo 1.26\n")
+	writeFile(t, filepath.Join(tree, "main.go"), "package main\n\nfunc main() {}\n")
+	devel := &debug.BuildInfo{Path: "example.com/h", Main: debug.Module{Path: "example.com/h", Version: "(devel)"},
+		Settings: []debug.BuildSetting{{Key: "-tags", Value: "extra"}}}
+	src, err = findSource(devel, []string{"", filepath.Join(tree, "sub")}, cache)
+	if err != nil || src.Dir != tree || src.Tags != "extra" {
+		t.Errorf("in a working tree: %+v, %v", src, err)
+	}
+	elsewhere := t.TempDir()
+	_, err = findSource(devel, []string{elsewhere}, cache)
+	if !errors.Is(err, ErrNoSource) || !strings.Contains(err.Error(), "is in none of "+elsewhere+"; run the program from its module's directory") {
+		t.Errorf("a working tree not at hand: %v", err)
 	}
 }
