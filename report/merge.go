@@ -152,7 +152,7 @@ type mergeLabel struct {
 // scenario s of r.
 func (l mergeLabel) setting(r *Results, s ScenarioResult) func(Setting) Setting {
 	return func(set Setting) Setting {
-		if l.machine != "" {
+		if l.machine != "" && set.Machine == "" {
 			set.Machine = l.machine
 		}
 		if l.setGo && set.Go == "" {

@@ -245,3 +245,23 @@ func TestCompareAgainstMergedBaseline(t *testing.T) {
 		t.Errorf("warnings %q: want the other environments named", c.Warnings)
 	}
 }
+
+// A merged document merges again: its variants keep their machines and
+// toolchains, the new document's get its own.
+func TestMergeMerged(t *testing.T) {
+	first, err := report.Merge([]report.MergeInput{
+		{File: "l.json", Results: run("go1.26.8", "linux", 1, 0)},
+		{File: "d.json", Results: run("go1.26.8", "darwin", 1, 0)},
+	}, report.MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := report.Merge([]report.MergeInput{{File: "merged.json", Results: first}, {File: "w.json", Results: run("go1.27.3", "windows", 1, 0)}}, report.MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"strong [linux/amd64 go1.26.8]", "strong [darwin/amd64 go1.26.8]", "strong [windows/amd64 go1.27.3]"}
+	if got := labels(m.Scenarios[0])[:3]; !slices.Equal(got, want) {
+		t.Errorf("variants %q, want %q", got, want)
+	}
+}
