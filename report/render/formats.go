@@ -148,10 +148,10 @@ func alignments(n int) []tw.Align {
 }
 
 // mdEscape makes s safe inside a Markdown table cell or list item: a "|"
-// would end the cell, and a newline the row.
+// would end the cell, a newline the row, and a "*" start emphasis.
 func mdEscape(s string) string { return mdEscaper.Replace(s) }
 
-var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "")
+var mdEscaper = strings.NewReplacer("|", `\|`, "*", `\*`, "\n", " ", "\r", "")
 
 func mdEscapeAll(cells []string) []string {
 	out := make([]string, len(cells))
