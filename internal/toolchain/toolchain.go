@@ -513,11 +513,12 @@ func run(ctx context.Context, opts Options, dir, toolchain, verb string, args ..
 	return nil, fmt.Errorf("go %s: %w", verb, err)
 }
 
-// lastLines joins the last n non-empty lines of s with "; ".
+// lastLines joins the last n non-empty lines of s with "; ", leaving out
+// the go command's progress ("go: downloading ...").
 func lastLines(s string, n int) string {
 	var lines []string
 	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "go: downloading ") {
 			lines = append(lines, l)
 		}
 	}
