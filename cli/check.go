@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -25,19 +24,29 @@ import (
 type checkFlags struct {
 	baseline, count, tolerance, statTolerance string
 	summary, junit, progress                  string
+	results, goList                           string
 	update                                    bool
+	// changed reports whether a flag was given on the command line.
+	changed func(name string) bool
 }
 
 // checkOptions is a validated check.
 type checkOptions struct {
 	baseline  string
 	scenarios []*scenario.Scenario
-	run       scenario.Options
-	compare   report.CompareOptions
-	update    bool
-	summary   string
-	junit     string
-	progress  progressMode
+	// names are the scenarios named on the command line, for --results,
+	// which looks them up in the files rather than in this program.
+	names []string
+	// results is the results file to judge instead of running (--results).
+	results string
+	// toolchains are the toolchains of --go.
+	toolchains []string
+	run        scenario.Options
+	compare    report.CompareOptions
+	update     bool
+	summary    string
+	junit      string
+	progress   progressMode
 }
 
 func newCheckCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -60,11 +69,21 @@ if it is significant and the medians differ by more than --stat-tolerance
 the same way, but a change in it is shown as "varies" and never fails the
 check. A failed expectation fails the check whatever the baseline says.
 
+With --go, every variant runs under each Go toolchain listed (see run
+--go); a baseline recorded with this program's own Go judges each of them,
+so "check --go go1.27.3" says what a Go upgrade would change. A baseline
+recorded with --go is checked under its toolchains without the flag.
+
+With --results NEW.json, nothing runs: the results file (written by run,
+or by check --update) is judged against the baseline as a run would be, so
+that a CI job can measure once and be judged later, or elsewhere.
+
 Exit status: 0 within bounds, 1 a regression or a failed expectation,
 2 bad input, 3 no baseline: the file does not exist, or it covers none of
 the scenarios to check. --update writes the baseline (atomically) instead
 of comparing.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.changed = cmd.Flags().Changed
 			opts, err := f.validate(args)
 			if err != nil {
 				return err
@@ -81,6 +100,8 @@ of comparing.`,
 	fl.StringVar(&f.summary, "summary", "", "also write the result as Markdown to this file (e.g. $GITHUB_STEP_SUMMARY)")
 	fl.StringVar(&f.junit, "junit", "", "also write the result as JUnit XML to this file")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto, always or never")
+	fl.StringVar(&f.results, "results", "", "judge this results file against the baseline instead of running anything")
+	fl.StringVar(&f.goList, "go", "", "comma-separated Go toolchains to run every variant under, e.g. go1.27.3 (see run --go)")
 	cmd.ValidArgsFunction = completeScenarios
 	completeFlags(cmd, map[string][]string{"progress": {"auto", "always", "never"}})
 	return cmd
@@ -92,7 +113,22 @@ func (f checkFlags) validate(args []string) (checkOptions, error) {
 		return opts, usagef("--baseline: a baseline file is required (write one with --baseline FILE --update)")
 	}
 	var err error
-	if opts.scenarios, err = lookupScenarios(args); err != nil {
+	if f.results != "" {
+		// Nothing runs: the flags that say how to run have no place.
+		changed := f.changed
+		if changed == nil {
+			changed = func(string) bool { return false }
+		}
+		for _, flag := range []string{"update", "count", "go"} {
+			if changed(flag) || flag == "update" && f.update {
+				return opts, usagef("--results: judges a results file without running anything, so --%s has no place beside it", flag)
+			}
+		}
+		opts.results, opts.names = f.results, args
+	} else if opts.scenarios, err = lookupScenarios(args); err != nil {
+		return opts, err
+	}
+	if opts.toolchains, err = parseToolchains(f.goList); err != nil {
 		return opts, err
 	}
 	if opts.run.Repeat, err = parseCount("--count", f.count, maxRepeat); err != nil {
@@ -167,6 +203,9 @@ func probeWritable(flag, dir string) error {
 }
 
 func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) error {
+	if opts.results != "" {
+		return runCheckResults(stdout, opts)
+	}
 	var base *report.Results
 	if !opts.update {
 		var err error
@@ -179,12 +218,23 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 		}
 	}
 
-	runs, notes := plan(opts.scenarios, opts.run), []string(nil)
+	o := opts.run
+	o.Settings = withToolchains(opts.toolchains, o.Settings)
+	runs, notes := plan(opts.scenarios, o), []string(nil)
 	if base != nil {
 		var err error
 		if runs, notes, err = planCheck(base, opts); err != nil {
 			return err
 		}
+	}
+	// Every toolchain's worker is ready, or the check stops, before
+	// anything runs.
+	workers, err := prepareToolchains(ctx, stderr, plannedToolchains(runs), opts.scenarios)
+	if err != nil {
+		return err
+	}
+	for i := range runs {
+		runs[i].opts.Toolchains = workers
 	}
 	now, err := runScenarios(ctx, stderr, runs, opts.progress)
 	if err != nil {
@@ -217,6 +267,13 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 	if unknown := unregistered(base); len(unknown) > 0 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the baseline has scenarios this program does not register, not checked: %s (is this the harness that wrote the baseline?)", strings.Join(unknown, ", ")))
 	}
+	return judge(stdout, c, now, opts)
+}
+
+// judge prints a comparison, and the retention paths of the results
+// judged, writes the summary and JUnit files asked for, and fails when
+// the comparison does.
+func judge(stdout io.Writer, c *report.Comparison, now *report.Results, opts checkOptions) error {
 	if err := render.WriteComparison(stdout, c); err != nil {
 		return err
 	}
@@ -240,6 +297,102 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 	return nil
 }
 
+// runCheckResults judges a results file against the baseline, as a run
+// would be judged, without running anything: both files are read, and
+// only the scenarios named, if any, are compared.
+func runCheckResults(stdout io.Writer, opts checkOptions) error {
+	base, err := readResultsFile(opts.baseline)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: %s does not exist (write it with run, or check --update)", errNoBaseline, opts.baseline)
+	case err != nil:
+		return &usageError{err}
+	}
+	now, err := readResults(opts.results)
+	if err != nil {
+		return fmt.Errorf("--results: %w", err)
+	}
+	if len(opts.names) > 0 {
+		for _, n := range opts.names {
+			if !hasScenario(base, n) && !hasScenario(now, n) {
+				return usagef("unknown scenario %q: neither %s nor %s has it (they have %s)", n, opts.baseline, opts.results, strings.Join(unionNames(base, now), ", "))
+			}
+		}
+		base, now = onlyScenarios(base, opts.names), onlyScenarios(now, opts.names)
+	}
+	if len(now.Scenarios) == 0 {
+		return usagef("--results: %s has none of the scenarios asked for", opts.results)
+	}
+	// A run is checked at its baseline's parameters; two files can only be
+	// refused when they differ, as their numbers do not compare.
+	for _, s := range now.Scenarios {
+		for _, b := range base.Scenarios {
+			if b.Name == s.Name && !b.Params.Equal(s.Params) {
+				return usagef("--results: %s ran at %s in %s but at %s in the baseline %s: the numbers do not compare (run it at the baseline's parameters, or check it with a run)",
+					s.Name, s.Params.String(), opts.results, b.Params.String(), opts.baseline)
+			}
+		}
+	}
+	if !slices.ContainsFunc(now.Scenarios, func(s report.ScenarioResult) bool { return hasScenario(base, s.Name) }) {
+		return fmt.Errorf("%w: %s covers none of the scenarios of %s (it has %s; %s has %s)", errNoBaseline, opts.baseline, opts.results,
+			strings.Join(unionNames(base), ", "), opts.results, strings.Join(unionNames(now), ", "))
+	}
+	c := report.Compare(base, now, opts.compare)
+	var notIn []string
+	for _, s := range now.Scenarios {
+		if !hasScenario(base, s.Name) {
+			notIn = append(notIn, s.Name)
+		}
+	}
+	if len(notIn) > 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("not in the baseline, so shown as new and not judged: %s", strings.Join(notIn, ", ")))
+	}
+	return judge(stdout, c, now, opts)
+}
+
+func hasScenario(r *report.Results, name string) bool {
+	return slices.ContainsFunc(r.Scenarios, func(s report.ScenarioResult) bool { return s.Name == name })
+}
+
+// unionNames lists the scenarios of the documents, each once.
+func unionNames(docs ...*report.Results) []string {
+	var out []string
+	for _, r := range docs {
+		for _, s := range r.Scenarios {
+			if !slices.Contains(out, s.Name) {
+				out = append(out, s.Name)
+			}
+		}
+	}
+	return out
+}
+
+// onlyScenarios is r with only the named scenarios.
+func onlyScenarios(r *report.Results, names []string) *report.Results {
+	out := *r
+	out.Scenarios = nil
+	for _, s := range r.Scenarios {
+		if slices.Contains(names, s.Name) {
+			out.Scenarios = append(out.Scenarios, s)
+		}
+	}
+	return &out
+}
+
+// plannedToolchains lists the toolchains the runs' settings name, each
+// once.
+func plannedToolchains(runs []planned) []string {
+	var out []string
+	for _, r := range runs {
+		for _, s := range r.opts.Settings {
+			if s.Go != "" && !slices.Contains(out, s.Go) {
+				out = append(out, s.Go)
+			}
+		}
+	}
+	return out
+}
+
 // planCheck decides how to run each scenario to be checked so that it
 // compares with base: at the parameters and under the settings the
 // baseline recorded for it, not at the scenario's defaults. It says in
@@ -252,12 +405,23 @@ func planCheck(base *report.Results, opts checkOptions) ([]planned, []string, er
 		recorded[s.Name] = s
 	}
 	var runs []planned
-	var notes, covered, notIn []string
+	var notes, covered, notIn, elsewhere []string
 	asked := map[string]bool{}
+	platform := report.Platform(report.NewResults().Env)
 	for _, sc := range opts.scenarios {
 		asked[sc.Name] = true
 		o := opts.run
+		o.Settings = withToolchains(opts.toolchains, o.Settings)
 		rec, ok := recorded[sc.Name]
+		if ok {
+			// A baseline merged from several machines' runs judges this
+			// machine's part.
+			var here bool
+			if rec, here = onThisMachine(rec, platform); !here {
+				ok = false
+				elsewhere = append(elsewhere, sc.Name)
+			}
+		}
 		if !ok {
 			notIn = append(notIn, sc.Name)
 			runs = append(runs, planned{sc, o})
@@ -265,18 +429,38 @@ func planCheck(base *report.Results, opts checkOptions) ([]planned, []string, er
 		}
 		covered = append(covered, sc.Name)
 		o.Params = rec.Params
-		if !sameParams(rec.Params, sc.Defaults) {
-			notes = append(notes, fmt.Sprintf("%s runs at the baseline's parameters, %s, not at its defaults, %s", sc.Name, formatParams(rec.Params), formatParams(sc.Defaults)))
+		if !rec.Params.Equal(sc.Defaults) {
+			notes = append(notes, fmt.Sprintf("%s runs at the baseline's parameters, %s, not at its defaults, %s", sc.Name, rec.Params.String(), sc.Defaults.String()))
 		}
-		if sets := recordedSettings(rec); len(sets) > 0 {
-			o.Settings = sets
-			names := make([]string, len(sets))
-			for i, s := range sets {
-				names[i] = s.String()
+		sets := recordedSettings(rec)
+		if len(opts.toolchains) > 0 {
+			// --go says which toolchains; the baseline which GOGC and
+			// GOMEMLIMIT.
+			var runtimes []report.Setting
+			for _, set := range sets {
+				if !slices.Contains(runtimes, set.Runtime()) {
+					runtimes = append(runtimes, set.Runtime())
+				}
 			}
-			notes = append(notes, fmt.Sprintf("%s runs under the baseline's settings: %s", sc.Name, strings.Join(names, "; ")))
+			if len(runtimes) == 1 && runtimes[0] == (report.Setting{}) {
+				runtimes = nil
+			}
+			sets = withToolchains(opts.toolchains, runtimes)
+		}
+		if len(sets) > 0 {
+			o.Settings = sets
+			if len(opts.toolchains) == 0 || slices.ContainsFunc(sets, func(s report.Setting) bool { return s.Runtime() != (report.Setting{}) }) {
+				names := make([]string, len(sets))
+				for i, s := range sets {
+					names[i] = s.String()
+				}
+				notes = append(notes, fmt.Sprintf("%s runs under the baseline's settings: %s", sc.Name, strings.Join(names, "; ")))
+			}
 		}
 		runs = append(runs, planned{sc, o})
+	}
+	if len(elsewhere) > 0 {
+		notes = append(notes, fmt.Sprintf("the baseline has %s only for other machines than this %s", strings.Join(elsewhere, ", "), platform))
 	}
 	if len(covered) == 0 {
 		var have []string
@@ -301,8 +485,9 @@ func planCheck(base *report.Results, opts checkOptions) ([]planned, []string, er
 	return runs, notes, nil
 }
 
-// recordedSettings are the runtime settings a baseline's scenario was run
-// under, in the order first seen, or none for a run under the environment's.
+// recordedSettings are the settings — runtime and toolchain — a
+// baseline's scenario was run under, in the order first seen, or none for
+// a run under the environment's.
 func recordedSettings(s report.ScenarioResult) []report.Setting {
 	var out []report.Setting
 	for _, v := range s.Variants {
@@ -316,8 +501,23 @@ func recordedSettings(s report.ScenarioResult) []report.Setting {
 	return out
 }
 
-func sameParams(a, b report.Params) bool {
-	return a.Objects == b.Objects && a.Size == b.Size && a.Keep == b.Keep && maps.Equal(a.Extra, b.Extra)
+// onThisMachine is a baseline's scenario with only the variants measured
+// on this machine, of the given platform, their machine label removed: all
+// of them in a baseline of one machine, this platform's in one merged from
+// several. It reports false when none is.
+func onThisMachine(s report.ScenarioResult, platform string) (report.ScenarioResult, bool) {
+	if !slices.ContainsFunc(s.Variants, func(v report.VariantResult) bool { return v.Setting.Machine != "" }) {
+		return s, true
+	}
+	out := s
+	out.Variants = nil
+	for _, v := range s.Variants {
+		if v.Setting.Machine == platform {
+			v.Setting.Machine = ""
+			out.Variants = append(out.Variants, v)
+		}
+	}
+	return out, len(out.Variants) > 0
 }
 
 func scenarioNames(scs []*scenario.Scenario) []string {

@@ -10,11 +10,14 @@
 // registered (with or without the catalogue), and gets every flag,
 // process isolation (the child processes are the harness itself),
 // results.json, profiles, the HTML report and check with baselines, JUnit
-// and step summaries.
+// and step summaries. With --go, run and check build the program's main
+// package again with each Go toolchain listed (from its source, which must
+// be at hand: see the README) and run every variant under each.
 //
 // Exit codes: 0 success, 1 a check failed (a regression, an expectation
-// not met, a variant that could not be measured), 2 usage or bad input, 3
-// no baseline where one is required, 130 interrupted.
+// not met, a variant that could not be measured), 2 usage or bad input (a
+// toolchain that cannot be had among them), 3 no baseline where one is
+// required, 130 / 143 / 129 interrupted by SIGINT / SIGTERM / SIGHUP.
 package cli
 
 import (

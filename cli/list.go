@@ -2,10 +2,7 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -58,7 +55,7 @@ func runList(w io.Writer, opts listOptions) error {
 		header := []string{"scenario", "variants", "defaults", "description"}
 		var rows [][]string
 		for _, e := range entries {
-			rows = append(rows, []string{e.Name, strings.Join(e.Variants, ", "), formatParams(e.Defaults), e.Description})
+			rows = append(rows, []string{e.Name, strings.Join(e.Variants, ", "), e.Defaults.String(), e.Description})
 		}
 		align := []tw.Align{tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft}
 		// On a terminal, the descriptions wrap to fit it, then the
@@ -79,16 +76,4 @@ func runList(w io.Writer, opts listOptions) error {
 		return t.Render()
 	}
 	return usagef("--format: unknown format %q (accepted: table, json)", opts.format)
-}
-
-// formatParams shows parameters the way the flags take them.
-func formatParams(p report.Params) string {
-	parts := []string{fmt.Sprintf("objects=%d", p.Objects), "size=" + report.FormatBytes(float64(p.Size))}
-	if p.Keep > 0 {
-		parts = append(parts, fmt.Sprintf("keep=%g", p.Keep))
-	}
-	for _, k := range slices.Sorted(maps.Keys(p.Extra)) {
-		parts = append(parts, fmt.Sprintf("%s=%g", k, p.Extra[k]))
-	}
-	return strings.Join(parts, " ")
 }

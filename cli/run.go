@@ -34,6 +34,7 @@ type runFlags struct {
 	objects, size, repeat string
 	out, format           string
 	gogc, gomemlimit      string
+	goList                string
 	isolate, progress     string
 	maxHeap               string
 	noProfiles, why       bool
@@ -43,10 +44,13 @@ type runFlags struct {
 type runOptions struct {
 	scenarios []*scenario.Scenario
 	run       scenario.Options
-	out       string
-	format    render.Format
-	progress  progressMode
-	profiles  bool
+	// toolchains are the toolchains of --go, whose workers are built
+	// before anything runs.
+	toolchains []string
+	out        string
+	format     render.Format
+	progress   progressMode
+	profiles   bool
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -63,7 +67,16 @@ With --why, every variant that still holds objects it released after the
 final settle also shows what holds them: the shortest chain of pointers
 from a GC root (a global, a goroutine's stack frame, a finalizer or a
 cleanup) to up to three of them, from a heap dump of its process. Without
-it, that is done only for the scenarios where an expectation failed.`,
+it, that is done only for the scenarios where an expectation failed.
+
+With --go, every variant also runs under each Go toolchain listed: this
+program's main package is built again with each (GOTOOLCHAIN=goX.Y.Z go
+build, the toolchain fetched through the go command if need be) from its
+source — weakscope's module, or a harness's — and the built workers are
+kept in the user's cache directory for the next run. The table gets a go
+column, results.json the toolchain of every variant, and the report the
+differences between the toolchains. A toolchain that cannot be had stops
+the run before anything runs (exit 2).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts, err := f.validate(args)
 			if err != nil {
@@ -80,6 +93,7 @@ it, that is done only for the scenarios where an expectation failed.`,
 	fl.StringVar(&f.format, "format", "table", "stdout format: table, markdown, csv, json or bench")
 	fl.StringVar(&f.gogc, "gogc", "", "comma-separated GOGC values to run every variant under, e.g. 50,100,off")
 	fl.StringVar(&f.gomemlimit, "gomemlimit", "", "comma-separated GOMEMLIMIT values, e.g. 64MiB,off")
+	fl.StringVar(&f.goList, "go", "", "comma-separated Go toolchains to run every variant under, e.g. go1.26.8,go1.27.3 (each builds this program once, then cached)")
 	fl.StringVar(&f.isolate, "isolate", "process", "where variants run: process (a fresh child each) or none (in this process)")
 	fl.BoolVar(&f.noProfiles, "no-profiles", false, "do not write heap profiles")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (when it is a terminal), always or never")
@@ -126,6 +140,13 @@ func (f runFlags) validate(args []string) (runOptions, error) {
 	if opts.run.Settings, err = settings(f.gogc, f.gomemlimit); err != nil {
 		return opts, err
 	}
+	if opts.toolchains, err = parseToolchains(f.goList); err != nil {
+		return opts, err
+	}
+	if len(opts.toolchains) > 0 && opts.run.Isolate != scenario.IsolateProcess {
+		return opts, usagef("--go: each toolchain's variants run in a worker built with it, which needs --isolate process")
+	}
+	opts.run.Settings = withToolchains(opts.toolchains, opts.run.Settings)
 	if err := checkOutDir(f.out); err != nil {
 		return opts, err
 	}
@@ -274,6 +295,9 @@ func settings(gogc, gomemlimit string) ([]report.Setting, error) {
 	return out, nil
 }
 
+// splitList splits a comma-separated flag value, checking each item and
+// refusing one named twice: the runs of a setting would overwrite each
+// other's profiles.
 func splitList(flag, s string, check func(string) error) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
@@ -283,6 +307,9 @@ func splitList(flag, s string, check func(string) error) ([]string, error) {
 		item = strings.TrimSpace(item)
 		if err := check(item); err != nil {
 			return nil, usagef("%s: %v", flag, err)
+		}
+		if slices.Contains(out, item) {
+			return nil, usagef("%s: %s is named twice", flag, item)
 		}
 		out = append(out, item)
 	}
@@ -312,6 +339,12 @@ func checkOutDir(dir string) error {
 }
 
 func runRun(ctx context.Context, stdout, stderr io.Writer, opts runOptions) error {
+	// Every toolchain's worker is ready, or the run stops, before anything
+	// runs or is written.
+	var err error
+	if opts.run.Toolchains, err = prepareToolchains(ctx, stderr, opts.toolchains, opts.scenarios); err != nil {
+		return err
+	}
 	// Everything is written to a staging directory inside --out and moved
 	// into place only once the run is complete, so an interrupted or
 	// failed run leaves the previous results as they were, or nothing.

@@ -97,7 +97,7 @@ type MetricComparison struct {
 	Detail string `json:"detail"`
 }
 
-// Name is "scenario/variant[ setting] metric".
+// Name is "scenario/variant[ [setting]] metric".
 func (m MetricComparison) Name() string {
 	return m.Scenario + "/" + m.Variant + m.Setting.Tag() + " " + m.Metric
 }
@@ -124,40 +124,75 @@ type CheckedExpectation struct {
 // Compare checks now against base: retention metrics as values within the
 // tolerance (plus a floor), time metrics statistically over the runs, and
 // every expectation of the current run.
+//
+// A variant of now is compared with the variant of base of the same
+// scenario, name and setting. Where base does not tell toolchains apart
+// (its variants have no [Setting.Go]), its variants are the reference for
+// every toolchain of now: a run with --go go1.27.3 is judged against a
+// baseline recorded with the program's own Go. Where now does not and base
+// does, now's variants are compared with base's of now's Go version. The
+// machine is matched the same way, a run without one being on its own
+// GOOS/GOARCH. Base's variants of a toolchain or machine that now did not
+// measure at all are named in a warning, not listed as missing.
 func Compare(base, now *Results, opts CompareOptions) *Comparison {
 	c := &Comparison{}
 	c.Warnings = envWarnings(base, now)
 	for _, s := range base.Scenarios {
 		for _, e := range s.Expectations {
 			if !e.Pass {
-				c.Problems = append(c.Problems, fmt.Sprintf("the baseline records a failed expectation (%s: %s); refresh it with --update once the cause is fixed", s.Name, e.Text))
+				c.Problems = append(c.Problems, fmt.Sprintf("the baseline records a failed expectation (%s%s: %s); refresh it with --update once the cause is fixed", s.Name, bracket(e.Setting), e.Text))
 			}
 		}
 		for _, v := range s.Variants {
 			if v.Error != "" {
-				c.Problems = append(c.Problems, fmt.Sprintf("the baseline records a variant that could not be measured (%s/%s: %s)", s.Name, v.Variant, v.Error))
+				c.Problems = append(c.Problems, fmt.Sprintf("the baseline records a variant that could not be measured (%s/%s%s: %s)", s.Name, v.Variant, v.Setting.Tag(), v.Error))
 			}
 		}
 	}
 	baseVariants := map[string]VariantResult{}
 	for _, s := range base.Scenarios {
 		for _, v := range s.Variants {
-			baseVariants[variantKey(s.Name, v)] = v
+			baseVariants[variantKey(s.Name, v.Variant, v.Setting)] = v
 		}
 	}
+	// match finds the baseline's variant for one of now's, by the rules
+	// above.
+	match := func(scenario string, v VariantResult) (string, VariantResult, bool) {
+		for _, m := range alternatives(v.Setting.Machine, Platform(now.Env)) {
+			for _, g := range alternatives(v.Setting.Go, now.Env.GoVersion) {
+				set := v.Setting
+				set.Machine, set.Go = m, g
+				key := variantKey(scenario, v.Variant, set)
+				if b, ok := baseVariants[key]; ok {
+					return key, b, true
+				}
+			}
+		}
+		return "", VariantResult{}, false
+	}
 	seen := map[string]bool{}
+	nowEnvs := map[Setting]bool{}
+	acrossToolchains := map[[2]string]bool{}
+	var toolchainPairs [][2]string
 	for _, s := range now.Scenarios {
 		for _, e := range s.Expectations {
 			c.Expectations = append(c.Expectations, CheckedExpectation{Scenario: s.Name, Expectation: e})
 		}
 		for _, v := range s.Variants {
-			key := variantKey(s.Name, v)
-			seen[key] = true
+			nowEnvs[effectiveEnvironment(now, v.Setting)] = true
 			if v.Error != "" {
-				c.Problems = append(c.Problems, fmt.Sprintf("%s/%s could not be measured: %s", s.Name, v.Variant, v.Error))
+				c.Problems = append(c.Problems, fmt.Sprintf("%s/%s%s could not be measured: %s", s.Name, v.Variant, v.Setting.Tag(), v.Error))
 				continue
 			}
-			b, ok := baseVariants[key]
+			key, b, ok := match(s.Name, v)
+			if ok {
+				seen[key] = true
+				pair := [2]string{effectiveEnvironment(base, b.Setting).Go, effectiveEnvironment(now, v.Setting).Go}
+				if pair[0] != pair[1] && !acrossToolchains[pair] {
+					acrossToolchains[pair] = true
+					toolchainPairs = append(toolchainPairs, pair)
+				}
+			}
 			for _, m := range slices.Concat(exactMetrics, timeMetrics) {
 				x, has := v.Metrics[m]
 				if !has {
@@ -185,18 +220,68 @@ func Compare(base, now *Results, opts CompareOptions) *Comparison {
 			}
 		}
 	}
+	for _, p := range toolchainPairs {
+		if base.Env.GoVersion == p[0] && now.Env.GoVersion == p[1] && len(toolchainPairs) == 1 {
+			continue // envWarnings says so
+		}
+		c.Warnings = append(c.Warnings, fmt.Sprintf("compared across toolchains: %s now against the baseline's %s (this alone can explain differences)", p[1], p[0]))
+	}
+	var elsewhere []string
 	for _, s := range base.Scenarios {
 		for _, v := range s.Variants {
-			if !seen[variantKey(s.Name, v)] && v.Error == "" && ranScenario(now, s.Name) {
-				c.Metrics = append(c.Metrics, MetricComparison{Scenario: s.Name, Variant: v.Variant, Setting: v.Setting, Metric: "(variant)", Verdict: VerdictMissing, Detail: "in the baseline, not measured now"})
+			if seen[variantKey(s.Name, v.Variant, v.Setting)] || v.Error != "" || !ranScenario(now, s.Name) {
+				continue
 			}
+			if env := effectiveEnvironment(base, v.Setting); !nowEnvs[env] {
+				if name := env.String(); !slices.Contains(elsewhere, name) {
+					elsewhere = append(elsewhere, name)
+				}
+				continue
+			}
+			c.Metrics = append(c.Metrics, MetricComparison{Scenario: s.Name, Variant: v.Variant, Setting: v.Setting, Metric: "(variant)", Verdict: VerdictMissing, Detail: "in the baseline, not measured now"})
 		}
+	}
+	if len(elsewhere) > 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("the baseline also has results for %s, not measured now: not compared", strings.Join(elsewhere, "; ")))
 	}
 	return c
 }
 
-func variantKey(scenario string, v VariantResult) string {
-	return scenario + "\x00" + v.Variant + "\x00" + v.Setting.GOGC + "\x00" + v.Setting.GOMEMLIMIT
+// alternatives is the value to look a variant up by, then the one to try
+// when the first is not found: for a value, the baseline's "any"; for
+// none, the current run's own.
+func alternatives(value, own string) []string {
+	if value != "" {
+		return []string{value, ""}
+	}
+	return []string{"", own}
+}
+
+// effectiveEnvironment is the machine and toolchain a variant of r was
+// measured in, filled in from r's environment where its setting leaves
+// them out.
+func effectiveEnvironment(r *Results, s Setting) Setting {
+	e := s.Environment()
+	if e.Go == "" {
+		e.Go = r.Env.GoVersion
+	}
+	if e.Machine == "" {
+		e.Machine = Platform(r.Env)
+	}
+	return e
+}
+
+// Platform is the environment's "GOOS/GOARCH", or "" when it records
+// neither.
+func Platform(e Env) string {
+	if e.GOOS == "" && e.GOARCH == "" {
+		return ""
+	}
+	return e.GOOS + "/" + e.GOARCH
+}
+
+func variantKey(scenario, variant string, s Setting) string {
+	return strings.Join([]string{scenario, variant, s.GOGC, s.GOMEMLIMIT, s.Go, s.Machine}, "\x00")
 }
 
 func ranScenario(r *Results, name string) bool {
@@ -268,16 +353,20 @@ func formatLimit(metric string, x float64) string {
 	return formatMetric(math.Round(x*100) / 100)
 }
 
-// envWarnings names what differs between the environments of two runs.
+// envWarnings names what differs between the environments of two runs. A
+// merged document has no one environment: what its sources do not share
+// is left out of its Env, and not compared here (Compare names the
+// toolchains it compares across).
 func envWarnings(base, now *Results) []string {
 	var w []string
+	merged := len(base.Sources) > 0 || len(now.Sources) > 0
 	diff := func(what, b, n string) {
-		if b != n {
+		if b != n && !(merged && (b == "" || n == "")) {
 			w = append(w, fmt.Sprintf("%s differs: baseline %s, now %s (this alone can explain differences)", what, orNone(b), orNone(n)))
 		}
 	}
 	diff("Go version", base.Env.GoVersion, now.Env.GoVersion)
-	diff("platform", base.Env.GOOS+"/"+base.Env.GOARCH, now.Env.GOOS+"/"+now.Env.GOARCH)
+	diff("platform", Platform(base.Env), Platform(now.Env))
 	diff("weakscope version", base.ToolVersion, now.ToolVersion)
 	diff("GOGC", base.Env.GOGC, now.Env.GOGC)
 	diff("GOMEMLIMIT", base.Env.GOMEMLIMIT, now.Env.GOMEMLIMIT)

@@ -14,16 +14,31 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/weakscope/weakscope/inspect"
 )
 
-// Schema identifies version 1 of the results document. Readers reject any
-// other value.
+// Schema identifies version 1 of the results document: one run in one
+// environment, its variants told apart by name and GOGC/GOMEMLIMIT
+// setting. weakscope writes it for every document that fits it, so that
+// every weakscope reads what a run writes.
 const Schema = "weakscope/results/v1"
+
+// SchemaV2 identifies version 2: version 1 plus a variant's toolchain and
+// machine ([Setting.Go], [Setting.Machine]) and a merged document's
+// [Results.Sources] and [Results.Notes]. weakscope writes it only for a
+// document that uses them (a run with --go, a merge of several runs): a
+// reader of version 1 would take two toolchains' results for the same
+// variant for one, and judge by whichever came last. Version 1 documents
+// are version 2 documents that use none of it. Readers reject any schema
+// other than these two.
+const SchemaV2 = "weakscope/results/v2"
 
 // Names of the metrics every variant reports. Scenario-specific metrics use
 // names of their own in the same map.
@@ -57,11 +72,40 @@ const (
 // Results is one run of weakscope: the environment it ran in and a result
 // per scenario.
 type Results struct {
-	Schema      string           `json:"schema"`
-	ToolVersion string           `json:"tool_version"`
-	Started     time.Time        `json:"started"`
-	Env         Env              `json:"env"`
-	Scenarios   []ScenarioResult `json:"scenarios"`
+	// Schema is the version of the document as read ([Schema] or
+	// [SchemaV2]); [Results.Encode] writes the oldest version that holds
+	// what the document records, whatever it says.
+	Schema      string    `json:"schema"`
+	ToolVersion string    `json:"tool_version"`
+	Started     time.Time `json:"started"`
+	// Env is the environment of the process that ran the scenarios. In a
+	// document merged from several, it holds the values all of them
+	// share and leaves the others empty; each one's own is in Sources.
+	Env       Env              `json:"env"`
+	Scenarios []ScenarioResult `json:"scenarios"`
+	// Sources are the documents a merged document was made from, in the
+	// order given; empty for a run.
+	Sources []Source `json:"sources,omitempty"`
+	// Notes say what a reader must know about the document as a whole,
+	// such as a scenario that some of the merged documents lack or ran at
+	// other parameters.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Source is one of the documents a merged document was made from.
+type Source struct {
+	// File is the path the document was read from, as given.
+	File string `json:"file"`
+	// Machine and Go are the labels the merge gave this document's
+	// variants in their [Setting], where the merged documents differ in
+	// them; empty where they do not (or, for Go, where the document's
+	// variants named their toolchains themselves).
+	Machine string `json:"machine,omitempty"`
+	Go      string `json:"go,omitempty"`
+	// ToolVersion, Started and Env are the document's own.
+	ToolVersion string    `json:"tool_version"`
+	Started     time.Time `json:"started"`
+	Env         Env       `json:"env"`
 }
 
 // Env describes the process the results were measured in.
@@ -87,6 +131,24 @@ type Params struct {
 	Keep float64 `json:"keep"`
 	// Extra holds scenario-specific parameters, such as a cache capacity.
 	Extra map[string]float64 `json:"extra,omitempty"`
+}
+
+// Equal reports whether p and q are the same parameters, extras included.
+func (p Params) Equal(q Params) bool {
+	return p.Objects == q.Objects && p.Size == q.Size && p.Keep == q.Keep && maps.Equal(p.Extra, q.Extra)
+}
+
+// String shows the parameters the way the flags take them, such as
+// "objects=1000 size=64 B keep=0.5 capacity=100".
+func (p Params) String() string {
+	parts := []string{fmt.Sprintf("objects=%d", p.Objects), "size=" + FormatBytes(float64(p.Size))}
+	if p.Keep > 0 {
+		parts = append(parts, fmt.Sprintf("keep=%g", p.Keep))
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Extra)) {
+		parts = append(parts, fmt.Sprintf("%s=%g", k, p.Extra[k]))
+	}
+	return strings.Join(parts, " ")
 }
 
 // ExtraOr returns the scenario-specific parameter name, or def when it is
@@ -130,25 +192,49 @@ func (e Expectation) Line(scenario string) string {
 	return fmt.Sprintf("%s %s%s: %s (%s)", verdict, scenario, bracket(e.Setting), e.Text, e.Detail)
 }
 
-// Setting is the runtime configuration a variant ran under. Empty fields
-// mean the environment's default.
+// Setting is the configuration a variant ran under: the runtime's GOGC and
+// GOMEMLIMIT, the toolchain that built it, and, in a merged document, the
+// machine that measured it. Empty fields mean the environment's default.
 type Setting struct {
 	GOGC       string `json:"gogc,omitempty"`
 	GOMEMLIMIT string `json:"gomemlimit,omitempty"`
+	// Go is the Go toolchain the variant's worker was built with, such as
+	// "go1.27.3" (weakscope run --go), or, in a merged document, the Go
+	// version of the run it came from; empty for the running program's
+	// own, which [Env.GoVersion] names.
+	Go string `json:"go,omitempty"`
+	// Machine names the machine that measured the variant in a document
+	// merged from several machines' runs: its GOOS/GOARCH, or the name of
+	// its results file where that does not tell the runs apart. Empty in
+	// a run.
+	Machine string `json:"machine,omitempty"`
 }
 
-// String names the setting for tables, e.g. "gogc=50 gomemlimit=64MiB", or
-// "default".
+// String names the setting for tables, machine and toolchain first, e.g.
+// "go1.27.3 gogc=50 gomemlimit=64MiB", or "default".
 func (s Setting) String() string {
-	switch {
-	case s.GOGC == "" && s.GOMEMLIMIT == "":
-		return "default"
-	case s.GOMEMLIMIT == "":
-		return "gogc=" + s.GOGC
-	case s.GOGC == "":
-		return "gomemlimit=" + s.GOMEMLIMIT
+	var parts []string
+	for _, p := range [][2]string{{"", s.Machine}, {"", s.Go}, {"gogc=", s.GOGC}, {"gomemlimit=", s.GOMEMLIMIT}} {
+		if p[1] != "" {
+			parts = append(parts, p[0]+p[1])
+		}
 	}
-	return "gogc=" + s.GOGC + " gomemlimit=" + s.GOMEMLIMIT
+	if len(parts) == 0 {
+		return "default"
+	}
+	return strings.Join(parts, " ")
+}
+
+// Runtime is the setting's runtime part, GOGC and GOMEMLIMIT, without the
+// toolchain and the machine.
+func (s Setting) Runtime() Setting {
+	return Setting{GOGC: s.GOGC, GOMEMLIMIT: s.GOMEMLIMIT}
+}
+
+// Environment is the setting's environment part, the machine and the
+// toolchain, without GOGC and GOMEMLIMIT.
+func (s Setting) Environment() Setting {
+	return Setting{Go: s.Go, Machine: s.Machine}
 }
 
 // Tag is " [<setting>]" to append to a name, or "" for the default setting.
@@ -286,11 +372,11 @@ func Decode(r io.Reader) (*Results, error) {
 	if err := json.Unmarshal(data, &res); err != nil {
 		return nil, fmt.Errorf("invalid JSON: %w", err)
 	}
-	if res.Schema != Schema {
+	if res.Schema != Schema && res.Schema != SchemaV2 {
 		if res.Schema == "" {
-			return nil, fmt.Errorf("%w: no \"schema\" field (want %q)", ErrSchema, Schema)
+			return nil, fmt.Errorf("%w: no \"schema\" field (want %q or %q)", ErrSchema, Schema, SchemaV2)
 		}
-		return nil, fmt.Errorf("%w: unknown schema %q (want %q)", ErrSchema, res.Schema, Schema)
+		return nil, fmt.Errorf("%w: unknown schema %q (want %q or %q)", ErrSchema, res.Schema, Schema, SchemaV2)
 	}
 	if err := res.Validate(); err != nil {
 		return nil, err
@@ -360,11 +446,31 @@ func ReadFile(name string) (*Results, error) {
 	return res, nil
 }
 
-// Encode writes r as indented JSON.
+// Encode writes r as indented JSON, under the oldest schema that holds
+// what r records (see [Results.NeededSchema]).
 func (r *Results) Encode(w io.Writer) error {
+	out := *r
+	out.Schema = r.NeededSchema()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(&out)
+}
+
+// NeededSchema is the oldest schema that holds what r records: [SchemaV2]
+// when a variant names its toolchain or machine, or r was merged from
+// several documents; [Schema] otherwise.
+func (r *Results) NeededSchema() string {
+	if len(r.Sources) > 0 || len(r.Notes) > 0 {
+		return SchemaV2
+	}
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			if v.Setting.Environment() != (Setting{}) {
+				return SchemaV2
+			}
+		}
+	}
+	return Schema
 }
 
 // WriteFile writes r to name atomically: readers see the old file or the

@@ -40,8 +40,10 @@ type Options struct {
 	// Repeat is how many times each variant runs; the result holds the
 	// median and the range of each metric.
 	Repeat int
-	// Settings are the runtime settings to run every variant under; nil
-	// means one run under the environment's settings.
+	// Settings are the settings to run every variant under: GOGC,
+	// GOMEMLIMIT, and the toolchain (see Toolchains); nil means one run
+	// under the environment's settings. An expectation is evaluated, and
+	// named, per setting.
 	Settings []report.Setting
 	// Isolate says where variants run.
 	Isolate Isolation
@@ -60,6 +62,13 @@ type Options struct {
 	// call [HandleWorker] and register the same scenarios. Nil means this
 	// executable, which must have called HandleWorker.
 	Worker []string
+	// Toolchains are the command lines of the workers built with other Go
+	// toolchains, by toolchain name: a variant whose setting names a
+	// toolchain ([report.Setting.Go]) runs in that worker, which must
+	// call [HandleWorker] and register the same scenarios (the same
+	// program built with that toolchain). Every toolchain a setting names
+	// needs one, and process isolation.
+	Toolchains map[string][]string
 	// WorkerEnv is added to the worker's environment.
 	WorkerEnv []string
 	// Timeout bounds one variant's run (a worker that hangs is killed).
@@ -90,7 +99,21 @@ func DefaultOptions() Options {
 // returned is for problems that stop the whole run, such as ctx being done.
 func Run(ctx context.Context, sc *Scenario, opts Options) (report.ScenarioResult, error) {
 	opts = withDefaults(opts)
-	if opts.Isolate == IsolateProcess && len(opts.Worker) == 0 {
+	for _, set := range opts.Settings {
+		if set.Machine != "" {
+			return report.ScenarioResult{Name: sc.Name}, fmt.Errorf("setting %q names a machine: a run measures on its own", set)
+		}
+		if set.Go == "" {
+			continue
+		}
+		if opts.Isolate != IsolateProcess {
+			return report.ScenarioResult{Name: sc.Name}, fmt.Errorf("setting %q names a toolchain: it runs in a worker built with it, so it needs process isolation", set)
+		}
+		if len(opts.Toolchains[set.Go]) == 0 {
+			return report.ScenarioResult{Name: sc.Name}, fmt.Errorf("setting %q names a toolchain that Options.Toolchains has no worker for", set)
+		}
+	}
+	if opts.Isolate == IsolateProcess && len(opts.Worker) == 0 && needsOwnWorker(opts.Settings) {
 		if err := canStartWorker(); err != nil {
 			return report.ScenarioResult{Name: sc.Name}, err
 		}
@@ -126,7 +149,7 @@ func Run(ctx context.Context, sc *Scenario, opts Options) (report.ScenarioResult
 		}
 		for _, e := range sc.Expectations {
 			ex := report.Expectation{Text: e.Text}
-			if len(settings) > 1 {
+			if len(settings) > 1 || set != (report.Setting{}) {
 				ex.Setting = set.String()
 			}
 			if len(measured) < len(sc.Variants) {
@@ -171,6 +194,12 @@ func explainFailure(ctx context.Context, sc *Scenario, p Params, set report.Sett
 		vr.Retention, vr.RetentionError = r.Retention, r.RetentionError
 	}
 	return nil
+}
+
+// needsOwnWorker reports whether some variant runs in this program's own
+// worker, rather than in one built with a toolchain a setting names.
+func needsOwnWorker(settings []report.Setting) bool {
+	return len(settings) == 0 || slices.ContainsFunc(settings, func(s report.Setting) bool { return s.Go == "" })
 }
 
 func withDefaults(o Options) Options {
@@ -230,7 +259,7 @@ func runJob(ctx context.Context, j job, v Variant, opts Options) (report.Variant
 func profilePath(dir, scenario, variant string, set report.Setting) string {
 	name := variant
 	if set != (report.Setting{}) {
-		name += "-" + strings.NewReplacer(" ", "-", "=", "").Replace(set.String())
+		name += "-" + strings.NewReplacer(" ", "-", "=", "", "/", "-").Replace(set.String())
 	}
 	return filepath.Join(dir, scenario, name+".heap.pb.gz")
 }
@@ -351,8 +380,13 @@ func ParseMemLimit(s string) (int64, error) {
 }
 
 // measure runs the protocol for the job's variant, found by name in the
-// catalogue: what a worker process does.
+// catalogue: what a worker process does. A job for another toolchain than
+// this program's is refused: its result would be recorded under the wrong
+// one.
 func measure(ctx context.Context, j job) (report.VariantResult, error) {
+	if j.Setting.Go != "" && goRelease(runtime.Version()) != j.Setting.Go {
+		return report.VariantResult{}, fmt.Errorf("this worker was built with %s, not with %s as the job asks", runtime.Version(), j.Setting.Go)
+	}
 	sc, err := Lookup(j.Scenario)
 	if err != nil {
 		return report.VariantResult{}, err
@@ -362,6 +396,13 @@ func measure(ctx context.Context, j job) (report.VariantResult, error) {
 		return report.VariantResult{}, fmt.Errorf("scenario %s has no variant %q (valid: %s)", sc.Name, j.Variant, strings.Join(sc.VariantNames(), ", "))
 	}
 	return measureVariant(ctx, j, v)
+}
+
+// goRelease is a Go version without the experiments a build may append
+// ("go1.27.3 X:nodwarf5").
+func goRelease(v string) string {
+	release, _, _ := strings.Cut(v, " ")
+	return release
 }
 
 // timed runs f and returns the wall time and the process's CPU time it took

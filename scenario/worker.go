@@ -143,6 +143,9 @@ func serveWorker(ctx context.Context, in io.Reader, out io.Writer, afterJob func
 // outlives the timeout yields a result with Error set.
 func runInWorker(ctx context.Context, j job, opts Options) (report.VariantResult, error) {
 	argv, arg0 := opts.Worker, ""
+	if j.Setting.Go != "" {
+		argv = opts.Toolchains[j.Setting.Go]
+	}
 	if len(argv) == 0 {
 		exe, err := os.Executable()
 		if err != nil {

@@ -64,7 +64,7 @@ func WriteComparison(w io.Writer, c *report.Comparison) error {
 		fmt.Fprintf(&b, "WARNING %s\n", wn)
 	}
 	for _, e := range c.FailedExpectations() {
-		fmt.Fprintf(&b, "FAIL %s: %s (%s)\n", e.Scenario, e.Text, e.Detail)
+		fmt.Fprintf(&b, "FAIL %s%s: %s (%s)\n", e.Scenario, bracket(e.Setting), e.Text, e.Detail)
 	}
 	b.WriteString(c.Summary() + "\n")
 	_, err := io.WriteString(w, b.String())
@@ -93,7 +93,7 @@ func WriteComparisonMarkdown(w io.Writer, c *report.Comparison) error {
 		fmt.Fprintf(&b, "- ℹ️ warning: %s\n", mdEscape(wn))
 	}
 	for _, e := range c.FailedExpectations() {
-		fmt.Fprintf(&b, "- ❌ `%s`: %s (%s)\n", e.Scenario, mdEscape(e.Text), mdEscape(e.Detail))
+		fmt.Fprintf(&b, "- ❌ `%s`%s: %s (%s)\n", e.Scenario, mdEscape(bracket(e.Setting)), mdEscape(e.Text), mdEscape(e.Detail))
 	}
 	if len(c.Problems)+len(c.Warnings)+len(c.FailedExpectations()) > 0 {
 		b.WriteString("\n")

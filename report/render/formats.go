@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -66,18 +67,26 @@ func Write(w io.Writer, r *report.Results, f Format) error {
 }
 
 // WriteMarkdown renders the comparison table as a Markdown table, numbers
-// right-aligned and "|" escaped in cells, followed by the scenario metrics,
-// the retention paths and the verdicts as lists — ready to paste into a
-// pull request.
+// right-aligned and "|" escaped in cells, followed by the notes and the
+// scenario metrics as lists, the view across environments of a document
+// measured in several (see [WriteTable]), and the retention paths and the
+// verdicts as lists — ready to paste into a pull request or a CI step
+// summary.
 func WriteMarkdown(w io.Writer, r *report.Results) error {
 	header, rows := Rows(r)
 	if err := renderTable(w, header, rows, alignments(len(header)), true); err != nil {
 		return err
 	}
 	var b strings.Builder
+	if len(r.Notes) > 0 {
+		b.WriteString("\n**Notes**\n\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(n))
+		}
+	}
 	first, sweep := true, sweeps(r)
 	for _, s := range r.Scenarios {
-		for _, v := range s.Variants {
+		for _, v := range orderedVariants(s) {
 			if m := OtherMetrics(v); len(m) > 0 {
 				if first {
 					b.WriteString("\n**Scenario metrics**\n\n")
@@ -87,9 +96,16 @@ func WriteMarkdown(w io.Writer, r *report.Results) error {
 			}
 		}
 	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	b.Reset()
+	if err := writeAcrossMarkdown(w, r); err != nil {
+		return err
+	}
 	first = true
 	for _, s := range r.Scenarios {
-		for _, v := range s.Variants {
+		for _, v := range orderedVariants(s) {
 			for _, text := range retentionLines(v) {
 				if first {
 					b.WriteString("\n**Why retained** (shortest path from a GC root)\n\n")
@@ -132,10 +148,10 @@ func alignments(n int) []tw.Align {
 }
 
 // mdEscape makes s safe inside a Markdown table cell or list item: a "|"
-// would end the cell, and a newline the row.
+// would end the cell, a newline the row, and a "*" start emphasis.
 func mdEscape(s string) string { return mdEscaper.Replace(s) }
 
-var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", "")
+var mdEscaper = strings.NewReplacer("|", `\|`, "*", `\*`, "\n", " ", "\r", "")
 
 func mdEscapeAll(cells []string) []string {
 	out := make([]string, len(cells))
@@ -146,11 +162,12 @@ func mdEscapeAll(cells []string) []string {
 }
 
 // csvHeader is the header of WriteCSV's output.
-var csvHeader = []string{"scenario", "variant", "holder", "gogc", "gomemlimit", "runs", "metric", "value", "min", "max", "error"}
+var csvHeader = []string{"scenario", "variant", "holder", "gogc", "gomemlimit", "go", "machine", "runs", "metric", "value", "min", "max", "error"}
 
 // WriteCSV writes one line per scenario × variant × setting × metric, with
 // raw numbers (bytes, nanoseconds, counts), so a spreadsheet or a script can
-// pivot it any way. A variant that could not be measured has one line with
+// pivot it any way. The go and machine columns are empty for the running
+// program's own toolchain and machine. A variant that could not be measured has one line with
 // its error and no metric.
 func WriteCSV(w io.Writer, r *report.Results) error {
 	cw := csv.NewWriter(w)
@@ -160,7 +177,7 @@ func WriteCSV(w io.Writer, r *report.Results) error {
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 	for _, s := range r.Scenarios {
 		for _, v := range s.Variants {
-			base := []string{s.Name, v.Variant, v.Holder, v.Setting.GOGC, v.Setting.GOMEMLIMIT, strconv.Itoa(v.Runs)}
+			base := []string{s.Name, v.Variant, v.Holder, v.Setting.GOGC, v.Setting.GOMEMLIMIT, v.Setting.Go, v.Setting.Machine, strconv.Itoa(v.Runs)}
 			if v.Error != "" {
 				if err := cw.Write(append(base, "", "", "", "", v.Error)); err != nil {
 					return err
@@ -211,53 +228,50 @@ var benchUnits = []struct {
 // after a forced, settled GC), so that `benchstat old.txt new.txt` compares
 // two runs meaningfully even with one run each. A variant run N times
 // (--repeat, or weakscope check's --count) contributes one line per run.
+//
+// The toolchain is the configuration key go, and the machine of a merged
+// document the key machine: a document of several environments has a block
+// of lines per environment, each after the go (and machine) lines that
+// name it, and the benchmark names are the same in every block. benchstat
+// compares along a configuration key it is told to make the columns:
+// `benchstat -col go run.txt` compares the toolchains of a run with --go,
+// and `benchstat -col go old.txt new.txt` two runs made with different Go
+// versions (without -col, benchstat puts different configurations in
+// tables of their own and compares nothing).
 func WriteBench(w io.Writer, r *report.Results) error {
 	var b strings.Builder
-	config := [][2]string{
-		{"goos", r.Env.GOOS}, {"goarch", r.Env.GOARCH}, {"go", r.Env.GoVersion},
-		{"gomaxprocs", strconv.Itoa(r.Env.GOMAXPROCS)}, {"weakscope", r.ToolVersion},
+	envs := r.Environments()
+	several := len(envs) > 1 || len(envs) == 1 && envs[0] != (report.Setting{})
+	config := [][2]string{{"goos", r.Env.GOOS}, {"goarch", r.Env.GOARCH}}
+	if !several {
+		config = append(config, [2]string{"go", r.Env.GoVersion})
 	}
-	for _, kv := range config {
-		if kv[1] != "" {
-			fmt.Fprintf(&b, "%s: %s\n", kv[0], kv[1])
+	if r.Env.GOMAXPROCS > 0 {
+		config = append(config, [2]string{"gomaxprocs", strconv.Itoa(r.Env.GOMAXPROCS)})
+	}
+	config = append(config, [2]string{"weakscope", r.ToolVersion})
+	writeConfig := func(config [][2]string) {
+		for _, kv := range config {
+			if kv[1] != "" {
+				fmt.Fprintf(&b, "%s: %s\n", kv[0], kv[1])
+			}
 		}
 	}
-	for _, s := range r.Scenarios {
-		for _, v := range s.Variants {
-			if v.Error != "" {
-				continue // benchstat has no way to say "failed"; the table does
+	writeConfig(config)
+	for _, env := range envs {
+		if several {
+			block := [][2]string{{"go", cmp.Or(env.Go, r.Env.GoVersion)}}
+			if env.Machine != "" {
+				block = append([][2]string{{"machine", env.Machine}}, block...)
 			}
-			name := "Benchmark" + camel(s.Name) + "/variant=" + benchKey(v.Variant) + "/gogc=" + orDefault(v.Setting.GOGC, r.Env.GOGC)
-			if v.Setting.GOMEMLIMIT != "" {
-				name += "/gomemlimit=" + benchKey(v.Setting.GOMEMLIMIT)
-			}
-			// One line per run when the runs were kept, so benchstat sees
-			// the spread; otherwise the median.
-			runs := 1
-			for _, xs := range v.Samples {
-				runs = max(runs, len(xs))
-			}
-			value := func(m string, i int) (float64, bool) {
-				if xs := v.Samples[m]; i < len(xs) {
-					return xs[i], true
+			writeConfig(block)
+		}
+		for _, s := range r.Scenarios {
+			for _, v := range orderedVariants(s) {
+				if v.Error != "" || v.Setting.Environment() != env {
+					continue // benchstat has no way to say "failed"; the table does
 				}
-				x, ok := v.Metrics[m]
-				return x, ok
-			}
-			for i := range runs {
-				fmt.Fprintf(&b, "%s 1", name)
-				for _, u := range benchUnits {
-					if x, ok := value(u.metric, i); ok {
-						fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(x, 'f', -1, 64), u.unit)
-					}
-				}
-				for _, m := range slices.Sorted(maps.Keys(v.Metrics)) {
-					if !standardMetrics[m] {
-						x, _ := value(m, i)
-						fmt.Fprintf(&b, " %s %s", strconv.FormatFloat(x, 'f', -1, 64), benchKey(strings.ReplaceAll(m, "_", "-")))
-					}
-				}
-				b.WriteString("\n")
+				writeBenchLines(&b, r, s, v)
 			}
 		}
 	}
@@ -268,6 +282,41 @@ func WriteBench(w io.Writer, r *report.Results) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeBenchLines writes a variant's benchmark lines: one per run when the
+// runs were kept, so benchstat sees the spread; otherwise the median.
+func writeBenchLines(b *strings.Builder, r *report.Results, s report.ScenarioResult, v report.VariantResult) {
+	name := "Benchmark" + camel(s.Name) + "/variant=" + benchKey(v.Variant) + "/gogc=" + orDefault(v.Setting.GOGC, r.Env.GOGC)
+	if v.Setting.GOMEMLIMIT != "" {
+		name += "/gomemlimit=" + benchKey(v.Setting.GOMEMLIMIT)
+	}
+	runs := 1
+	for _, xs := range v.Samples {
+		runs = max(runs, len(xs))
+	}
+	value := func(m string, i int) (float64, bool) {
+		if xs := v.Samples[m]; i < len(xs) {
+			return xs[i], true
+		}
+		x, ok := v.Metrics[m]
+		return x, ok
+	}
+	for i := range runs {
+		fmt.Fprintf(b, "%s 1", name)
+		for _, u := range benchUnits {
+			if x, ok := value(u.metric, i); ok {
+				fmt.Fprintf(b, " %s %s", strconv.FormatFloat(x, 'f', -1, 64), u.unit)
+			}
+		}
+		for _, m := range slices.Sorted(maps.Keys(v.Metrics)) {
+			if !standardMetrics[m] {
+				x, _ := value(m, i)
+				fmt.Fprintf(b, " %s %s", strconv.FormatFloat(x, 'f', -1, 64), benchKey(strings.ReplaceAll(m, "_", "-")))
+			}
+		}
+		b.WriteString("\n")
+	}
 }
 
 // camel turns "report-cache" into "ReportCache".

@@ -13,15 +13,17 @@ import (
 
 	"github.com/google/pprof/profile"
 	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchproc"
 
 	"github.com/weakscope/weakscope/report"
 	"github.com/weakscope/weakscope/report/render"
 )
 
-// fixtures are recorded runs: the default catalogue at --objects 2000, and
-// two scenarios swept over gogc=100,off with --repeat 3 (see
-// testdata/README.md).
-var fixtures = []string{"results", "results-sweep"}
+// fixtures are recorded runs: the default catalogue at --objects 2000, two
+// scenarios swept over gogc=100,off with --repeat 3, two run under
+// go1.26.8 and go1.27.3 with --go, and two runs of different Go versions
+// merged into one document (see testdata/README.md).
+var fixtures = []string{"results", "results-sweep", "results-go", "results-merged"}
 
 func load(t *testing.T, name string) *report.Results {
 	t.Helper()
@@ -351,6 +353,68 @@ func TestTablesFitWidth(t *testing.T) {
 		}
 		if inTable == 0 {
 			t.Fatalf("no table drawn:\n%s", b.String())
+		}
+	}
+}
+
+// benchstat -col go compares the toolchains of a document measured under
+// several (a run with --go, or runs with different Go versions merged, or
+// given as two files): with go as the column, every benchmark of every
+// table has a value under each toolchain, as benchstat groups them
+// (-table .config -row .fullname, its defaults). Without -col go, go is
+// part of .config and splits them into tables of their own.
+func TestBenchComparesAcrossToolchains(t *testing.T) {
+	for _, fx := range []string{"results-go", "results-merged"} {
+		var b bytes.Buffer
+		if err := render.WriteBench(&b, load(t, fx)); err != nil {
+			t.Fatal(err)
+		}
+		for _, col := range []string{"go", ".file"} {
+			filter, err := benchproc.NewFilter("*")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var parser benchproc.ProjectionParser
+			tableBy, _, err := parser.ParseWithUnit(".config", filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rowBy, err := parser.Parse(".fullname", filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			colBy, err := parser.Parse(col, filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cells := map[string]map[string]bool{} // table and row → columns
+			tables := map[string]bool{}
+			rd := benchfmt.NewReader(bytes.NewReader(b.Bytes()), fx+".txt")
+			for rd.Scan() {
+				if res, ok := rd.Result().(*benchfmt.Result); ok {
+					table := tableBy.Project(res).String()
+					tables[table] = true
+					key := table + " " + rowBy.Project(res).String()
+					if cells[key] == nil {
+						cells[key] = map[string]bool{}
+					}
+					cells[key][colBy.Project(res).String()] = true
+				}
+			}
+			if err := rd.Err(); err != nil {
+				t.Fatal(err)
+			}
+			for key, cols := range cells {
+				if col == "go" && len(cols) != 2 {
+					t.Errorf("%s, -col go: %s has %d columns, want go1.26.8 and go1.27.3", fx, key, len(cols))
+				}
+			}
+			if col == "go" && len(tables) != 1 {
+				t.Errorf("%s, -col go: %d tables, want one", fx, len(tables))
+			}
+			if col == ".file" && len(tables) != 2 {
+				t.Errorf("%s without -col go: %d tables, want one per toolchain (what makes -col go necessary)", fx, len(tables))
+			}
 		}
 	}
 }

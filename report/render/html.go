@@ -20,11 +20,12 @@ var htmlSource string
 
 var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
 
-// WriteHTML renders r as one self-contained HTML page: the environment,
-// the comparison table of [Rows], the scenario-specific metrics, every
-// expectation with its verdict, and per scenario its description,
-// explanation, variants (with their errors) and chart ([WriteChartSVG],
-// inlined). The page loads nothing: no scripts, stylesheets, fonts or
+// WriteHTML renders r as one self-contained HTML page: the environment
+// (and a merged document's sources and notes), the comparison table of
+// [Rows], for a document of several environments the view across them
+// (see [WriteTable]), the scenario-specific metrics, every expectation
+// with its verdict, and per scenario its description, explanation,
+// variants (with their errors) and chart ([WriteChartSVG], inlined). The page loads nothing: no scripts, stylesheets, fonts or
 // images from anywhere. The output depends only on r.
 func WriteHTML(w io.Writer, r *report.Results) error {
 	return writeHTML(w, r, func(i int) ([]byte, error) {
@@ -68,6 +69,25 @@ type htmlPage struct {
 	Metrics             []htmlMetrics
 	Expectations        []htmlExpectation
 	Scenarios           []htmlScenario
+	// Notes are the document's, Sources a merged document's sources.
+	Notes   []string
+	Sources []htmlSourceRow
+	// Across is the view across environments of a document measured in
+	// several; nil otherwise.
+	Across *htmlAcross
+}
+
+// htmlSourceRow is one of the documents a merged document was made from.
+type htmlSourceRow struct {
+	File, Machine, Go, Platform, GOMAXPROCS, CPUs, Tool, Started string
+}
+
+// htmlAcross is the view across environments (see acrossEnvironments).
+type htmlAcross struct {
+	Title, DifferencesTitle string
+	Header                  []htmlCell
+	Rows                    [][]htmlCell
+	Differences             []string
 }
 
 type htmlCell struct {
@@ -115,7 +135,7 @@ type htmlVariant struct {
 }
 
 func htmlData(r *report.Results, chart func(i int) ([]byte, error)) (*htmlPage, error) {
-	p := &htmlPage{Title: "weakscope report", Schema: r.Schema, ToolVersion: r.ToolVersion, Sweep: sweeps(r), Started: "unknown", Failed: r.Failed()}
+	p := &htmlPage{Title: "weakscope report", Schema: r.NeededSchema(), ToolVersion: r.ToolVersion, Sweep: sweeps(r), Started: "unknown", Failed: r.Failed(), Notes: r.Notes}
 	if !r.Started.IsZero() {
 		p.Started = r.Started.UTC().Format("2006-01-02 15:04:05 UTC")
 		p.Title += " — " + r.Started.UTC().Format("2006-01-02 15:04 UTC")
@@ -128,13 +148,54 @@ func htmlData(r *report.Results, chart func(i int) ([]byte, error)) (*htmlPage, 
 	}
 	p.Env = [][2]string{
 		{"Go", r.Env.GoVersion},
-		{"GOOS/GOARCH", r.Env.GOOS + "/" + r.Env.GOARCH},
+		{"GOOS/GOARCH", report.Platform(r.Env)},
 		{"GOMAXPROCS", strconv.Itoa(r.Env.GOMAXPROCS)},
 		{"CPUs", strconv.Itoa(r.Env.NumCPU)},
 		{"GOGC", orUnset(r.Env.GOGC)},
 		{"GOMEMLIMIT", orUnset(r.Env.GOMEMLIMIT)},
 		{"weakscope", r.ToolVersion},
 		{"started", p.Started},
+	}
+	if len(r.Sources) > 0 {
+		// A merged document's Env holds what its sources share: say so
+		// where they differ.
+		for i, kv := range p.Env {
+			if kv[1] == "" || kv[1] == "0" || i == 4 && r.Env.GOGC == "" || i == 5 && r.Env.GOMEMLIMIT == "" {
+				p.Env[i][1] = "see the sources below"
+			}
+		}
+		p.Env[len(p.Env)-1][0] = "first started"
+	}
+	for _, src := range r.Sources {
+		hs := htmlSourceRow{
+			File: src.File, Machine: src.Machine, Go: src.Env.GoVersion, Platform: report.Platform(src.Env),
+			GOMAXPROCS: strconv.Itoa(src.Env.GOMAXPROCS), CPUs: strconv.Itoa(src.Env.NumCPU), Tool: src.ToolVersion, Started: "unknown",
+		}
+		if !src.Started.IsZero() {
+			hs.Started = src.Started.UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+		p.Sources = append(p.Sources, hs)
+	}
+	if a := across(r); a != nil && len(a.Rows) > 0 {
+		ha := &htmlAcross{Title: a.title(), DifferencesTitle: a.differencesTitle()}
+		for i, h := range a.Header {
+			ha.Header = append(ha.Header, htmlCell{Text: h, Num: i >= a.labels})
+		}
+		for _, row := range a.Rows {
+			var cells []htmlCell
+			for i, text := range row {
+				c := htmlCell{Text: text, Num: i >= a.labels}
+				if value, rng, ok := strings.Cut(text, " ("); ok && c.Num {
+					c.Text, c.Range = value, "("+rng
+				}
+				cells = append(cells, c)
+			}
+			ha.Rows = append(ha.Rows, cells)
+		}
+		for _, m := range a.Differences {
+			ha.Differences = append(ha.Differences, differenceLine(m))
+		}
+		p.Across = ha
 	}
 
 	sections := htmlSectionIDs(r)
@@ -145,7 +206,7 @@ func htmlData(r *report.Results, chart func(i int) ([]byte, error)) (*htmlPage, 
 	}
 	i := 0
 	for si, s := range r.Scenarios {
-		for _, v := range s.Variants {
+		for _, v := range orderedVariants(s) {
 			var cells []htmlCell
 			for j, text := range rows[i] {
 				c := htmlCell{Text: text, Num: j >= firstNum}
@@ -192,13 +253,13 @@ func htmlData(r *report.Results, chart func(i int) ([]byte, error)) (*htmlPage, 
 			Explanation: htmlParagraphs(s.Explanation),
 			Params:      htmlParams(s.Params),
 		}
-		for _, v := range s.Variants {
+		for _, v := range orderedVariants(s) {
 			hs.Variants = append(hs.Variants, htmlVariant{
 				Name: v.Variant, Holder: v.Holder, Setting: v.Setting.String(), Error: v.Error,
 				Profile: v.Profile, Runs: v.Runs, Settled: v.Settled, Marks: htmlMarks(v),
 			})
 		}
-		for _, v := range s.Variants {
+		for _, v := range orderedVariants(s) {
 			for _, text := range retentionLines(v) {
 				hs.Retention = append(hs.Retention, htmlRetention{Variant: v.Variant, Setting: v.Setting.String(), Path: text})
 			}

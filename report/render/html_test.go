@@ -27,7 +27,7 @@ func renderHTML(t *testing.T, r *report.Results) string {
 // The report of each fixture matches its golden file, and rendering it
 // again gives the same bytes.
 func TestHTMLGolden(t *testing.T) {
-	for _, fx := range []string{"results", "results-sweep"} {
+	for _, fx := range []string{"results", "results-sweep", "results-go", "results-merged"} {
 		t.Run(fx, func(t *testing.T) {
 			r := chartFixture(t, fx+".json")
 			got := renderHTML(t, r)

@@ -17,9 +17,10 @@ const RetentionProfileName = "retention.pb.gz"
 // scenario × variant × setting, valued in retained bytes (the default sample
 // type, retained_space) and retained objects (retained_objects), whose stack
 // reads scenario → variant → holder type, labelled scenario, variant, gogc
-// and gomemlimit. `go tool pprof -top` then ranks holder types by what they
-// retain, -tagfocus variant=weak selects variants, and -diff_base compares
-// two runs. Variants that could not be measured are left out.
+// and gomemlimit, and go and machine where the document names them.
+// `go tool pprof -top` then ranks holder types by what they retain,
+// -tagfocus variant=weak (or go=go1.27.3) selects variants, and -diff_base
+// compares two runs. Variants that could not be measured are left out.
 func RetentionProfile(r *report.Results) (*profile.Profile, error) {
 	p := &profile.Profile{
 		SampleType: []*profile.ValueType{
@@ -69,6 +70,12 @@ func RetentionProfile(r *report.Results) (*profile.Profile, error) {
 			labels := map[string][]string{"scenario": {s.Name}, "variant": {v.Variant}, "gogc": {gogc}}
 			if v.Setting.GOMEMLIMIT != "" {
 				labels["gomemlimit"] = []string{v.Setting.GOMEMLIMIT}
+			}
+			if v.Setting.Go != "" {
+				labels["go"] = []string{v.Setting.Go}
+			}
+			if v.Setting.Machine != "" {
+				labels["machine"] = []string{v.Setting.Machine}
 			}
 			p.Sample = append(p.Sample, &profile.Sample{
 				// Leaf first: the holder, then the variant, then the scenario.

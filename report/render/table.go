@@ -34,23 +34,21 @@ var tableColumns = []column{
 }
 
 // Rows builds the comparison table: a header and one row per scenario ×
-// variant × setting. The setting column appears only when a run swept
-// settings; a variant run several times shows its median and range.
+// variant × setting. A machine column appears when the results were merged
+// from several machines, a go column when variants ran under several
+// toolchains (or one other than the program's own), and a setting column
+// when a run swept GOGC or GOMEMLIMIT; a variant run several times shows
+// its median and range. Rows follow [report.VariantOrder], so that one
+// variant's machines and toolchains sit together.
 func Rows(r *report.Results) (header []string, rows [][]string) {
-	sweep := sweeps(r)
-	header = []string{"scenario", "variant"}
-	if sweep {
-		header = append(header, "setting")
-	}
+	dims := dimensionsOf(r)
+	header = append([]string{"scenario", "variant"}, dims.titles()...)
 	for _, c := range tableColumns {
 		header = append(header, c.title)
 	}
 	for _, s := range r.Scenarios {
-		for _, v := range s.Variants {
-			row := []string{s.Name, v.Variant}
-			if sweep {
-				row = append(row, v.Setting.String())
-			}
+		for _, v := range orderedVariants(s) {
+			row := append([]string{s.Name, v.Variant}, dims.cells(v.Setting)...)
 			for _, c := range tableColumns {
 				row = append(row, cell(v, c))
 			}
@@ -58,6 +56,57 @@ func Rows(r *report.Results) (header []string, rows [][]string) {
 		}
 	}
 	return header, rows
+}
+
+// dimensions says which parts of a setting vary in a document, and so get
+// a column of their own.
+type dimensions struct{ machine, goVersion, runtime bool }
+
+func dimensionsOf(r *report.Results) dimensions {
+	var d dimensions
+	for _, s := range r.Scenarios {
+		for _, v := range s.Variants {
+			d.machine = d.machine || v.Setting.Machine != ""
+			d.goVersion = d.goVersion || v.Setting.Go != ""
+			d.runtime = d.runtime || v.Setting.Runtime() != (report.Setting{})
+		}
+	}
+	return d
+}
+
+func (d dimensions) titles() []string {
+	var out []string
+	if d.machine {
+		out = append(out, "machine")
+	}
+	if d.goVersion {
+		out = append(out, "go")
+	}
+	if d.runtime {
+		out = append(out, "setting")
+	}
+	return out
+}
+
+func (d dimensions) cells(s report.Setting) []string {
+	var out []string
+	if d.machine {
+		out = append(out, s.Machine)
+	}
+	if d.goVersion {
+		out = append(out, s.Go)
+	}
+	if d.runtime {
+		out = append(out, s.Runtime().String())
+	}
+	return out
+}
+
+// orderedVariants is s's variants in the order tables list them.
+func orderedVariants(s report.ScenarioResult) []report.VariantResult {
+	vs := slices.Clone(s.Variants)
+	slices.SortStableFunc(vs, report.VariantOrder(s.Variants))
+	return vs
 }
 
 func cell(v report.VariantResult, c column) string {
@@ -92,8 +141,11 @@ func sweeps(r *report.Results) bool {
 }
 
 // WriteTable renders the comparison table as aligned text, numbers
-// right-aligned, followed by each expectation with its verdict and the
-// variants that failed to run.
+// right-aligned, followed by the document's notes, the scenario-specific
+// metrics, for a document of several environments the retained bytes
+// with one column per environment and the metrics that differ from the
+// first beyond check's tolerance, the retention paths, and each
+// expectation with its verdict and the variants that failed to run.
 func WriteTable(w io.Writer, r *report.Results) error {
 	header, rows := Rows(r)
 	align := alignments(len(header))
@@ -107,7 +159,13 @@ func WriteTable(w io.Writer, r *report.Results) error {
 			return err
 		}
 	}
+	if err := writeNotes(w, r); err != nil {
+		return err
+	}
 	if err := writeOtherMetrics(w, r); err != nil {
+		return err
+	}
+	if err := writeAcross(w, r); err != nil {
 		return err
 	}
 	if err := WriteRetention(w, r); err != nil {
@@ -140,7 +198,7 @@ func writeOtherMetrics(w io.Writer, r *report.Results) error {
 	var b strings.Builder
 	sweep := sweeps(r)
 	for _, s := range r.Scenarios {
-		for _, v := range s.Variants {
+		for _, v := range orderedVariants(s) {
 			if m := OtherMetrics(v); len(m) > 0 {
 				fmt.Fprintf(&b, "  %s: %s\n", variantLabel(s, v, sweep), strings.Join(m, " "))
 			}
@@ -169,7 +227,7 @@ func WriteRetention(w io.Writer, r *report.Results) error {
 	var b strings.Builder
 	sweep := sweeps(r)
 	for _, s := range r.Scenarios {
-		for _, v := range s.Variants {
+		for _, v := range orderedVariants(s) {
 			for _, text := range retentionLines(v) {
 				fmt.Fprintf(&b, "  %s: %s\n", variantLabel(s, v, sweep), text)
 			}
