@@ -35,7 +35,8 @@ type checkOptions struct {
 	baseline  string
 	scenarios []*scenario.Scenario
 	// names are the scenarios named on the command line, for --results,
-	// which looks them up in the files rather than in this program.
+	// which looks them up in the files rather than in this program, and
+	// for --update, which then replaces only them in the baseline.
 	names []string
 	// results is the results file to judge instead of running (--results).
 	results string
@@ -81,7 +82,8 @@ that a CI job can measure once and be judged later, or elsewhere.
 Exit status: 0 within bounds, 1 a regression or a failed expectation,
 2 bad input, 3 no baseline: the file does not exist, or it covers none of
 the scenarios to check. --update writes the baseline (atomically) instead
-of comparing.`,
+of comparing; with scenarios named, it replaces only theirs in an existing
+baseline and keeps the others.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.changed = cmd.Flags().Changed
 			opts, err := f.validate(args)
@@ -127,6 +129,8 @@ func (f checkFlags) validate(args []string) (checkOptions, error) {
 		opts.results, opts.names = f.results, args
 	} else if opts.scenarios, err = lookupScenarios(args); err != nil {
 		return opts, err
+	} else {
+		opts.names = args
 	}
 	if opts.toolchains, err = parseToolchains(f.goList); err != nil {
 		return opts, err
@@ -255,10 +259,30 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 				now.Scenarios[i].Variants[j].Timeline = nil
 			}
 		}
+		kept := 0
+		if len(opts.names) > 0 {
+			// Only the scenarios named: the baseline keeps the others.
+			old, err := readResultsFile(opts.baseline)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+			case err != nil:
+				return &usageError{fmt.Errorf("--update with scenarios named replaces them in the baseline, which cannot be read: %w", err)}
+			default:
+				now, kept = replaceScenarios(old, now), len(old.Scenarios)-countShared(old, now)
+			}
+		}
 		if err := now.WriteFile(opts.baseline); err != nil {
 			return fmt.Errorf("writing the baseline: %w", err)
 		}
-		fmt.Fprintf(stdout, "\nwrote baseline %s\n", opts.baseline)
+		if kept > 0 {
+			others := "other scenarios kept as they were"
+			if kept == 1 {
+				others = "other scenario kept as it was"
+			}
+			fmt.Fprintf(stdout, "\nwrote baseline %s: %s updated, %d %s\n", opts.baseline, strings.Join(opts.names, ", "), kept, others)
+		} else {
+			fmt.Fprintf(stdout, "\nwrote baseline %s\n", opts.baseline)
+		}
 		return nil
 	}
 
@@ -268,6 +292,46 @@ func runCheck(ctx context.Context, stdout, stderr io.Writer, opts checkOptions) 
 		c.Warnings = append(c.Warnings, fmt.Sprintf("the baseline has scenarios this program does not register, not checked: %s (is this the harness that wrote the baseline?)", strings.Join(unknown, ", ")))
 	}
 	return judge(stdout, c, now, opts)
+}
+
+// replaceScenarios is the baseline old with the scenarios of now in place
+// of its own of the same names (appended if it has none), and now's
+// environment and tool version.
+func replaceScenarios(old, now *report.Results) *report.Results {
+	out := *now
+	out.Scenarios = nil
+	fresh := map[string]report.ScenarioResult{}
+	for _, sc := range now.Scenarios {
+		fresh[sc.Name] = sc
+	}
+	for _, sc := range old.Scenarios {
+		if n, ok := fresh[sc.Name]; ok {
+			out.Scenarios = append(out.Scenarios, n)
+			delete(fresh, sc.Name)
+		} else {
+			out.Scenarios = append(out.Scenarios, sc)
+		}
+	}
+	for _, sc := range now.Scenarios {
+		if _, ok := fresh[sc.Name]; ok {
+			out.Scenarios = append(out.Scenarios, sc)
+		}
+	}
+	return &out
+}
+
+// countShared counts old's scenarios that now has too.
+func countShared(old, now *report.Results) int {
+	n := 0
+	for _, a := range old.Scenarios {
+		for _, b := range now.Scenarios {
+			if a.Name == b.Name {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // judge prints a comparison, and the retention paths of the results
