@@ -271,7 +271,11 @@ func goName(t dwarf.Type) string {
 	}
 	// debug/dwarf writes a named struct as "struct NAME", inside pointer
 	// and other types too; Go writes NAME.
-	return structWord.ReplaceAllString(t.String(), "$1")
+	name := t.String()
+	if !strings.Contains(name, "struct ") {
+		return name // most names, and the regexp is slow
+	}
+	return structWord.ReplaceAllString(name, "$1")
 }
 
 // structWord matches debug/dwarf's "struct " before a struct's name (not
@@ -374,6 +378,18 @@ func atomicElem(s *dwarf.StructType) dwarf.Type {
 // behind sync.Map (Go 1.24 and later): a node is the start of either an
 // entry or an indirect node, told apart by a flag the dump does not keep.
 const trieNodePrefix = "internal/sync.node["
+
+// isTrieNode says whether t is a sync.Map trie node type, cheaply: it is
+// asked of every step.
+func isTrieNode(t dwarf.Type) bool {
+	switch u := t.(type) {
+	case *dwarf.TypedefType:
+		return strings.HasPrefix(u.Name, trieNodePrefix)
+	case *dwarf.StructType:
+		return strings.HasPrefix(u.StructName, trieNodePrefix)
+	}
+	return false
+}
 
 // trieNode is the type of a sync.Map trie node of size bytes, whose node
 // type is named node: the larger of its entry and indirect types that

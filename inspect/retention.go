@@ -879,7 +879,7 @@ func (g *graph) rootStart(dw *dwarfInfo, r rootRef, off, child uint64) rootTypin
 	default:
 		return rt
 	}
-	if next != nil && strings.HasPrefix(goName(next), trieNodePrefix) {
+	if next != nil && isTrieNode(next) {
 		if ci, ok := g.d.Find(child); ok {
 			next = dw.trieNode(next, g.d.Objects[ci].Size)
 		}
@@ -1057,7 +1057,7 @@ func globalRootType(dw *dwarfInfo, addr uint64, static bool, delta uint64) (vt d
 // path to the pointer.
 func nextType(dw *dwarfInfo, t dwarf.Type, off, size uint64) (dwarf.Type, string) {
 	next, field := pointee(t, off)
-	if next != nil && strings.HasPrefix(goName(next), trieNodePrefix) {
+	if next != nil && isTrieNode(next) {
 		next = dw.trieNode(next, size)
 	}
 	out := arrayOf(mapHeader(t, off, next), size)
