@@ -17,16 +17,26 @@ type Stats struct {
 	Misses uint64
 	// StaleMisses counts the misses that found an entry whose referent
 	// had already been collected but that had not been removed yet. Only
-	// WeakValues can have them: a lookup in WeakKeys or WeakSet passes the
-	// key itself, which is therefore alive.
+	// WeakValues and WeakCache can have them: a lookup in WeakKeys or
+	// WeakSet passes the key itself, which is therefore alive.
 	StaleMisses uint64
 	// Reclaimed counts the entries removed because their referent was
-	// collected: by a cleanup, a sweep, or a lookup that found them dead.
-	// Entries removed by Delete or Remove, or overwritten by Put, are not
-	// counted.
+	// collected: by a cleanup, a sweep, a lookup that found them dead, or
+	// a rebuild of the table. Entries removed by Delete or Remove, or
+	// overwritten by Put, are not counted.
 	Reclaimed uint64
 }
 
+func (s *Stats) add(o Stats) {
+	s.Puts += o.Puts
+	s.Hits += o.Hits
+	s.Misses += o.Misses
+	s.StaleMisses += o.StaleMisses
+	s.Reclaimed += o.Reclaimed
+}
+
+// counters are one shard's share of its container's Stats, so that
+// readers of different shards do not write the same word.
 type counters struct {
 	puts, hits, misses, stale, reclaimed atomic.Uint64
 }

@@ -77,4 +77,4 @@ func (s *WeakSet[T]) All() iter.Seq[*T] {
 
 // Stats returns the set's counters: Add counts as a put and Contains as a
 // lookup.
-func (s *WeakSet[T]) Stats() Stats { return s.c.stats.snapshot() }
+func (s *WeakSet[T]) Stats() Stats { return s.c.stats() }
