@@ -3,7 +3,7 @@ package cache
 import (
 	"context"
 	"runtime"
-		"testing"
+	"testing"
 	"weak"
 
 	"github.com/weakscope/weakscope/inspect"
