@@ -10,6 +10,10 @@
 //   - [WeakKeys] holds its keys weakly, by pointer identity, like Python's
 //     WeakKeyDictionary and Java's WeakHashMap.
 //   - [WeakSet] holds its elements weakly, like Python's WeakSet.
+//   - [WeakCache] is a bounded cache that is also a weak-value map: it
+//     holds its most used values strongly, up to a capacity, and finds
+//     every value it stored for as long as anyone holds it, like
+//     Caffeine's weakValues() with maximumSize.
 //
 // All of them are safe for concurrent use. The weak ones are built on
 // [weak.Pointer] and [runtime.AddCleanup]. Dropping a weak container
@@ -32,15 +36,16 @@
 //
 // # When it is not
 //
-// A weak container is not a cache with a hit-rate goal. Its entries go at
-// the first GC cycle after the rest of the program lets go of them, and GC
-// cycles come with allocation, not with how recently or how often an entry
-// was used: the busier the program, the sooner the container loses exactly
-// the entries that nobody else holds, which are the ones a cache exists to
-// keep. To keep results for reuse, bound a strong cache and give it an
-// eviction policy (LRU, LFU, a TTL). Go has no soft references, which some
-// runtimes clear only under memory pressure, so nothing here approximates
-// one.
+// A weak container alone is not a cache with a hit-rate goal. Its entries
+// go at the first GC cycle after the rest of the program lets go of them,
+// and GC cycles come with allocation, not with how recently or how often an
+// entry was used: the busier the program, the sooner the container loses
+// exactly the entries that nobody else holds, which are the ones a cache
+// exists to keep. To keep results for reuse, bound a strong cache and give
+// it an eviction policy (LRU, LFU, a TTL) — or use [WeakCache], which is
+// such a cache and also never lets a value that is still in use be built a
+// second time for its key. Go has no soft references, which some runtimes
+// clear only under memory pressure, so nothing here approximates one.
 //
 // # When entries go
 //

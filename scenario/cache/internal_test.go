@@ -206,7 +206,7 @@ func TestDroppedWeakValuesReleasesKeysAndInternals(t *testing.T) {
 }
 
 //go:noinline
-func fillWeakValues(s Strategy, vals []*item) (weak.Pointer[WeakValues[*item, item]], weak.Pointer[wvCore[*item, item]], []weak.Pointer[item]) {
+func fillWeakValues(s Strategy, vals []*item) (weak.Pointer[WeakValues[*item, item]], weak.Pointer[wvCore[*item, item, struct{}]], []weak.Pointer[item]) {
 	w := NewWeakValues[*item, item](WithStrategy(s))
 	var keys []weak.Pointer[item]
 	for _, v := range vals {
@@ -304,7 +304,7 @@ func TestDroppedSweepContainerDuringBackToBackCycles(t *testing.T) {
 }
 
 //go:noinline
-func fillSweepValues(vals []*item) (weak.Pointer[WeakValues[int, item]], weak.Pointer[wvCore[int, item]]) {
+func fillSweepValues(vals []*item) (weak.Pointer[WeakValues[int, item]], weak.Pointer[wvCore[int, item, struct{}]]) {
 	w := NewWeakValues[int, item](WithStrategy(Sweep))
 	for i, v := range vals {
 		w.Put(i, v)
@@ -372,7 +372,7 @@ func TestAwaitSweep(t *testing.T) {
 			cycle := inspect.Read().Cycle
 			sh := w.c.shardOf(-1)
 			sh.mu.Lock()
-			sh.m[-1] = wvEntry[item]{} // a zero weak pointer is dead
+			sh.m[-1] = wvEntry[item, struct{}]{} // a zero weak pointer is dead
 			sh.mu.Unlock()
 			w.AwaitSweep()
 			sh.mu.RLock()

@@ -119,11 +119,12 @@ func (t *table[MK, E, T]) close() {
 	}
 }
 
-// insert stores e under k, and retires the entry it replaces, if any. The
+// insert stores e under k, and retires and returns the entry it replaces,
+// if any. The
 // caller holds s.mu for writing and passes the result to stop once it
 // has released it.
-func (s *shard[MK, E, T]) insert(t *table[MK, E, T], k MK, e E) (due []retiredCleanup[T]) {
-	old, had := s.m[k]
+func (s *shard[MK, E, T]) insert(t *table[MK, E, T], k MK, e E) (old E, had bool, due []retiredCleanup[T]) {
+	old, had = s.m[k]
 	s.m[k] = e
 	if had {
 		due = s.retired.add(old.retired())
@@ -133,7 +134,7 @@ func (s *shard[MK, E, T]) insert(t *table[MK, E, T], k MK, e E) (due []retiredCl
 	if t.sweep {
 		s.scanOnWrite(t)
 	}
-	return due
+	return old, had, due
 }
 
 // remove deletes k's entry, retiring its cleanup, and gives the table back

@@ -193,7 +193,7 @@ func (c *wkCore[K, V]) put(k *K, v V) {
 	}
 	// An entry still filed at this address belongs to a dead object:
 	// its weak pointer is not k's. insert retires it.
-	due := s.insert(&c.table, a, wkEntry[K, V]{wp: wp, val: v, cl: cl})
+	_, _, due := s.insert(&c.table, a, wkEntry[K, V]{wp: wp, val: v, cl: cl})
 	s.mu.Unlock()
 	stop(due)
 	runtime.KeepAlive(k)

@@ -28,24 +28,29 @@ import (
 // WeakValues is safe for concurrent use, and dropping it releases its
 // keys and its internals even while its values are still alive elsewhere.
 type WeakValues[K comparable, V any] struct {
-	c *wvCore[K, V]
+	c *wvCore[K, V, struct{}]
 }
 
 // wvCore is everything a WeakValues owns. It is a separate object so that
 // the WeakValues, the only thing users hold, can die even while a cleanup or
 // a sweep is using the core, and so that the WeakValues' own cleanup can
 // then close the core: stop its per-entry cleanups and its sweeper.
-type wvCore[K comparable, V any] struct {
-	table[K, wvEntry[V], V]
+//
+// X is what else an entry records: nothing for a WeakValues, the slot of
+// the value's strong reference for a WeakCache.
+type wvCore[K comparable, V any, X comparable] struct {
+	table[K, wvEntry[V, X], V]
 	// self is what the sweeper and the cleanups' function hold, so that
 	// neither keeps the core alive.
-	self weak.Pointer[wvCore[K, V]]
+	self weak.Pointer[wvCore[K, V, X]]
 	// reap is every entry's cleanup, made once per container: it refers
 	// to the core (weakly), so that each entry's argument need not.
 	reap func(wvReapArg[K, V])
 }
 
-type wvEntry[V any] struct {
+type wvEntry[V any, X comparable] struct {
+	// x comes first: a zero-size last field would be padded.
+	x  X
 	wp weak.Pointer[V]
 	// cl is the entry's cleanup, stopped when the entry leaves the map
 	// and its value outlives that by a GC cycle (see retirements), so
@@ -54,7 +59,7 @@ type wvEntry[V any] struct {
 	cl runtime.Cleanup
 }
 
-func (e wvEntry[V]) retired() retiredCleanup[V] { return retiredCleanup[V]{e.wp, e.cl} }
+func (e wvEntry[V, X]) retired() retiredCleanup[V] { return retiredCleanup[V]{e.wp, e.cl} }
 
 // wvReapArg identifies one entry for its cleanup. It holds the value only
 // weakly; the key is released by closeValues if the container dies first.
@@ -66,17 +71,17 @@ type wvReapArg[K comparable, V any] struct {
 // NewWeakValues returns an empty WeakValues. The default strategy is
 // [Cleanup]; see [WithStrategy].
 func NewWeakValues[K comparable, V any](opts ...Option) *WeakValues[K, V] {
-	w := &WeakValues[K, V]{c: newWVCore[K, V](newConfig(opts))}
-	runtime.AddCleanup(w, closeValues[K, V], w.c)
+	w := &WeakValues[K, V]{c: newWVCore[K, V, struct{}](newConfig(opts))}
+	runtime.AddCleanup(w, closeValues[K, V, struct{}], w.c)
 	return w
 }
 
-func newWVCore[K comparable, V any](cfg config) *wvCore[K, V] {
+func newWVCore[K comparable, V any, X comparable](cfg config) *wvCore[K, V, X] {
 	if untrackable[V]() {
 		cfg.strategy = Sweep
 	}
-	c := &wvCore[K, V]{}
-	c.init(deadValue[K, V])
+	c := &wvCore[K, V, X]{}
+	c.init(deadValue[K, V, X])
 	self := weak.Make(c)
 	c.self = self
 	switch cfg.strategy {
@@ -89,7 +94,7 @@ func newWVCore[K comparable, V any](cfg config) *wvCore[K, V] {
 	case Sweep:
 		c.sweep = true
 		if !cfg.noSweeper {
-			sweepEachCycle(c.self, (*wvCore[K, V]).sweepAll)
+			sweepEachCycle(c.self, (*wvCore[K, V, X]).sweepAll)
 		}
 	}
 	return c
@@ -109,16 +114,18 @@ func (w *WeakValues[K, V]) Put(k K, v *V) {
 	runtime.KeepAlive(w)
 }
 
-// put stores v (not nil) under k and returns its shard.
-func (c *wvCore[K, V]) put(k K, v *V) *shard[K, wvEntry[V], V] {
+// put stores v (not nil) under k. It returns v's weak pointer, the entry v
+// replaced, if any, and whether v was stored anew (false if k already held
+// v).
+func (c *wvCore[K, V, X]) put(k K, v *V) (wp weak.Pointer[V], old wvEntry[V, X], had, stored bool) {
 	s := c.shardOf(k)
 	s.puts.Add(1)
-	wp := weak.Make(v)
+	wp = weak.Make(v)
 	s.mu.RLock()
-	old, had := s.m[k]
+	old, had = s.m[k]
 	s.mu.RUnlock()
 	if had && old.wp == wp {
-		return s // v is already there, with a cleanup of its own
+		return wp, old, had, false // v is already there, with a cleanup of its own
 	}
 	var cl runtime.Cleanup
 	if !c.sweep {
@@ -132,20 +139,59 @@ func (c *wvCore[K, V]) put(k K, v *V) *shard[K, wvEntry[V], V] {
 		// Another Put of v won the race; it has a cleanup of its own.
 		s.mu.Unlock()
 		cl.Stop()
-		return s
+		return wp, cur, true, false
 	}
-	due := s.insert(&c.table, k, wvEntry[V]{wp: wp, cl: cl})
+	old, had, due := s.insert(&c.table, k, wvEntry[V, X]{wp: wp, cl: cl})
 	s.mu.Unlock()
 	stop(due)
-	return s
+	return wp, old, had, true
+}
+
+// setX records x in k's entry if it still holds wp, and reports whether
+// it did.
+func (c *wvCore[K, V, X]) setX(k K, wp weak.Pointer[V], x X) bool {
+	s := c.shardOf(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[k]
+	if !ok || e.wp != wp {
+		return false
+	}
+	e.x = x
+	s.m[k] = e
+	return true
+}
+
+// clearX replaces x by zero in k's entry if the entry still records x.
+func (c *wvCore[K, V, X]) clearX(k K, x X) {
+	s := c.shardOf(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[k]; ok && e.x == x {
+		var zero X
+		e.x = zero
+		s.m[k] = e
+	}
+}
+
+// peekX returns the x of k's entry.
+func (c *wvCore[K, V, X]) peekX(k K) X {
+	s := c.shardOf(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.m[k].x
 }
 
 // Get returns the value stored under k if it is still alive, and the
 // identical pointer that was stored. If the entry's value has been
 // collected, Get reports a miss and removes the entry.
-func (w *WeakValues[K, V]) Get(k K) (v *V, ok bool) { return w.c.get(k) }
+func (w *WeakValues[K, V]) Get(k K) (v *V, ok bool) {
+	v, _, ok = w.c.get(k)
+	return v, ok
+}
 
-func (c *wvCore[K, V]) get(k K) (v *V, ok bool) {
+// get returns k's live value and its entry.
+func (c *wvCore[K, V, X]) get(k K) (v *V, e wvEntry[V, X], ok bool) {
 	s := c.shardOf(k)
 	s.mu.RLock()
 	e, found := s.m[k]
@@ -153,13 +199,13 @@ func (c *wvCore[K, V]) get(k K) (v *V, ok bool) {
 	if found {
 		if v = e.wp.Value(); v != nil {
 			s.hits.Add(1)
-			return v, true
+			return v, e, true
 		}
 		s.stale.Add(1)
 		c.removeIfSame(s, k, e.wp)
 	}
 	s.misses.Add(1)
-	return nil, false
+	return nil, e, false
 }
 
 // LoadOrStore returns the live value stored under k and true, or else
@@ -167,13 +213,14 @@ func (c *wvCore[K, V]) get(k K) (v *V, ok bool) {
 // hands every caller the same object. A nil v is never stored: the result
 // is then nil and false when k has no live value.
 func (w *WeakValues[K, V]) LoadOrStore(k K, v *V) (actual *V, loaded bool) {
-	actual, loaded = w.c.loadOrStore(k, v)
+	actual, _, loaded = w.c.loadOrStore(k, v)
 	runtime.KeepAlive(v)
 	runtime.KeepAlive(w)
 	return actual, loaded
 }
 
-func (c *wvCore[K, V]) loadOrStore(k K, v *V) (actual *V, loaded bool) {
+// loadOrStore is LoadOrStore; it also returns the entry it found or made.
+func (c *wvCore[K, V, X]) loadOrStore(k K, v *V) (actual *V, e wvEntry[V, X], loaded bool) {
 	s := c.shardOf(k)
 	s.mu.RLock()
 	e, found := s.m[k]
@@ -181,7 +228,7 @@ func (c *wvCore[K, V]) loadOrStore(k K, v *V) (actual *V, loaded bool) {
 	if found {
 		if cur := e.wp.Value(); cur != nil {
 			s.hits.Add(1)
-			return cur, true
+			return cur, e, true
 		}
 	}
 	if v == nil {
@@ -190,7 +237,7 @@ func (c *wvCore[K, V]) loadOrStore(k K, v *V) (actual *V, loaded bool) {
 			c.removeIfSame(s, k, e.wp)
 		}
 		s.misses.Add(1)
-		return nil, false
+		return nil, e, false
 	}
 	wp := weak.Make(v)
 	var cl runtime.Cleanup
@@ -206,7 +253,7 @@ func (c *wvCore[K, V]) loadOrStore(k K, v *V) (actual *V, loaded bool) {
 			s.mu.Unlock()
 			cl.Stop()
 			s.hits.Add(1)
-			return cur, true
+			return cur, e, true
 		}
 		// Dead: its cleanup is running or has run, and finds its
 		// entry replaced.
@@ -215,25 +262,28 @@ func (c *wvCore[K, V]) loadOrStore(k K, v *V) (actual *V, loaded bool) {
 	}
 	s.misses.Add(1)
 	s.puts.Add(1)
-	due := s.insert(&c.table, k, wvEntry[V]{wp: wp, cl: cl})
+	e = wvEntry[V, X]{wp: wp, cl: cl}
+	_, _, due := s.insert(&c.table, k, e)
 	s.mu.Unlock()
 	stop(due)
-	return v, false
+	return v, e, false
 }
 
 // Delete removes the entry for k, if any.
 func (w *WeakValues[K, V]) Delete(k K) { w.c.delete(k) }
 
-func (c *wvCore[K, V]) delete(k K) {
+// delete removes k's entry and returns it.
+func (c *wvCore[K, V, X]) delete(k K) (e wvEntry[V, X], found bool) {
 	s := c.shardOf(k)
 	s.mu.Lock()
-	e, found := s.m[k]
+	e, found = s.m[k]
 	var due []retiredCleanup[V]
 	if found {
 		due = s.remove(&c.table, k, e)
 	}
 	s.mu.Unlock()
 	stop(due)
+	return e, found
 }
 
 // All yields every entry whose value is alive, each key once and never
@@ -262,7 +312,7 @@ type wvItem[K comparable, V any] struct {
 
 // snapshot copies every entry's key and weak pointer, one shard at a time
 // under its read lock, into one slice sized for all of them.
-func (c *wvCore[K, V]) snapshot() []wvItem[K, V] {
+func (c *wvCore[K, V, X]) snapshot() []wvItem[K, V] {
 	snap := make([]wvItem[K, V], 0, c.len())
 	for i := range c.shards {
 		s := &c.shards[i]
@@ -297,7 +347,7 @@ func (w *WeakValues[K, V]) Stats() Stats { return w.c.stats() }
 // removeIfSame removes k's entry from s only if it still holds wp: a Put
 // may have replaced a dead value by a live one since wp was read, and that
 // one must stay.
-func (c *wvCore[K, V]) removeIfSame(s *shard[K, wvEntry[V], V], k K, wp weak.Pointer[V]) bool {
+func (c *wvCore[K, V, X]) removeIfSame(s *shard[K, wvEntry[V, X], V], k K, wp weak.Pointer[V]) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.m[k]; ok && e.wp == wp {
@@ -312,6 +362,8 @@ func (c *wvCore[K, V]) removeIfSame(s *shard[K, wvEntry[V], V], k K, wp weak.Poi
 // the value lives, so the keys of a dropped container would otherwise live
 // as long as its values; stopping them releases the keys at the next
 // cycle. Under Sweep, it stops the sweeper (see sweepEachCycle).
-func closeValues[K comparable, V any](c *wvCore[K, V]) { c.close() }
+func closeValues[K comparable, V any, X comparable](c *wvCore[K, V, X]) { c.close() }
 
-func deadValue[K comparable, V any](_ K, e wvEntry[V]) bool { return e.wp.Value() == nil }
+func deadValue[K comparable, V any, X comparable](_ K, e wvEntry[V, X]) bool {
+	return e.wp.Value() == nil
+}
