@@ -184,7 +184,11 @@ func (w *WeakCache[K, V]) Stats() Stats { return w.c.weak.stats() }
 // used records a hit on k's value v, whose entry was e.
 func (c *wcCore[K, V]) used(k K, v *V, e wvEntry[V, slotRef]) {
 	if e.x != 0 {
-		c.ring[e.x-1].ref.Store(true)
+		// Read first: most hits find the mark set, and a read leaves the
+		// cache line shared among the readers.
+		if r := &c.ring[e.x-1].ref; !r.Load() {
+			r.Store(true)
+		}
 		return
 	}
 	c.mu.Lock()
