@@ -2,6 +2,7 @@ package cache
 
 import (
 	"hash/maphash"
+	"maps"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -164,14 +165,17 @@ func (s *shard[MK, E, T]) maybeShrink(t *table[MK, E, T]) {
 	if s.peak < shrinkMin || len(s.m)*shrinkFactor > s.peak {
 		return
 	}
-	n := make(map[MK]E, len(s.m))
+	// Dead entries are dropped first, so the new map is sized for the
+	// live ones only: after a mass release, most of what is left are
+	// entries whose cleanups have not run yet.
 	for k, e := range s.m {
 		if t.dead(k, e) {
+			delete(s.m, k)
 			s.reclaimed.Add(1)
-			continue
 		}
-		n[k] = e
 	}
+	n := make(map[MK]E, len(s.m))
+	maps.Copy(n, s.m)
 	s.m = n
 	s.peak = len(n)
 	s.gen++
