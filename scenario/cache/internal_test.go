@@ -82,7 +82,7 @@ func TestRemoveIfSame(t *testing.T) {
 // 5. A Get that finds a dead entry reports a miss, counts it as stale and
 // removes the entry.
 func TestGetFindsDeadEntry(t *testing.T) {
-	w := NewWeakValues[string, item](WithStrategy(Sweep), withoutSweeper())
+	w := NewWeakValues[string, item](WithStrategy(Sweep), withoutSweeper(), WithStats())
 	live := &item{id: 1}
 	w.Put("live", live)
 	wp := putDropped(w, "dead")
@@ -107,7 +107,7 @@ func TestGetFindsDeadEntry(t *testing.T) {
 
 // LoadOrStore on a dead entry replaces it.
 func TestLoadOrStoreFindsDeadEntry(t *testing.T) {
-	w := NewWeakValues[string, item](WithStrategy(Sweep), withoutSweeper())
+	w := NewWeakValues[string, item](WithStrategy(Sweep), withoutSweeper(), WithStats())
 	wp := putDropped(w, "k")
 	if _, err := inspect.WaitCollected(context.Background(), wp); err != nil {
 		t.Fatal(err)

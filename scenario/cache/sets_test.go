@@ -15,7 +15,7 @@ import (
 // and an element that dies is no longer counted.
 func TestWeakSet(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s cache.Strategy) {
-		set := cache.NewWeakSet[node](cache.WithStrategy(s))
+		set := cache.NewWeakSet[node](cache.WithStrategy(s), cache.WithStats())
 		a, b, absent := &node{id: 1}, &node{id: 2}, &node{id: 3}
 		set.Add(a)
 		set.Add(a)

@@ -10,7 +10,8 @@ type Stats struct {
 	// argument, and every LoadOrStore that stored.
 	Puts uint64
 	// Hits counts the lookups (Get, Contains, LoadOrStore) that found a
-	// live entry.
+	// live entry. Lookups are counted only in a container made
+	// [WithStats]; otherwise Hits, Misses and StaleMisses stay 0.
 	Hits uint64
 	// Misses counts the lookups that found no live entry, StaleMisses
 	// included. Hits+Misses is the number of lookups.
@@ -39,6 +40,25 @@ func (s *Stats) add(o Stats) {
 // readers of different shards do not write the same word.
 type counters struct {
 	puts, hits, misses, stale, reclaimed atomic.Uint64
+	lookups                              bool // count hits and misses: WithStats
+}
+
+func (c *counters) hit() {
+	if c.lookups {
+		c.hits.Add(1)
+	}
+}
+
+func (c *counters) miss() {
+	if c.lookups {
+		c.misses.Add(1)
+	}
+}
+
+func (c *counters) staleMiss() {
+	if c.lookups {
+		c.stale.Add(1)
+	}
 }
 
 func (c *counters) snapshot() Stats {

@@ -4,9 +4,11 @@ import (
 	"hash/maphash"
 	"maps"
 	"math/bits"
+	"reflect"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 	"weak"
 )
 
@@ -34,6 +36,8 @@ type table[MK comparable, E entry[T], T any] struct {
 	shards []shard[MK, E, T]
 	mask   uint64
 	seed   maphash.Seed
+	mix    uint64 // odd: mixInt's multiplier
+	keys   keyShape
 	sweep  bool        // the Sweep strategy; otherwise one cleanup per entry
 	closed atomic.Bool // the container is gone; the sweeper then stops
 	passes sweepPasses // the Sweep strategy's passes
@@ -68,20 +72,66 @@ func shardCount() int {
 	return min(max(n, 4), maxShards)
 }
 
-func (t *table[MK, E, T]) init(dead func(MK, E) bool) {
+func (t *table[MK, E, T]) init(cfg config, dead func(MK, E) bool) {
 	n := shardCount()
 	t.shards = make([]shard[MK, E, T], n)
 	for i := range t.shards {
 		t.shards[i].m = make(map[MK]E)
+		t.shards[i].lookups = cfg.stats
 	}
 	t.mask = uint64(n - 1)
 	t.seed = maphash.MakeSeed()
+	t.mix = maphash.Comparable(t.seed, 0) | 1
+	t.keys = shapeOf[MK]()
 	t.dead = dead
+	t.sweep = cfg.strategy == Sweep
 }
 
-// shardOf returns the shard that holds k.
+// shardOf returns the shard that holds k. Keys that are one machine word
+// (integers, addresses, pointers) are mixed by a multiplication, a few
+// cycles; strings go to maphash.String; other keys to maphash.Comparable,
+// which works for any key but costs about ten nanoseconds, as much as the
+// rest of a lookup's own work. (A type switch on the key would be as cheap
+// to write, but converting a key to an interface allocates.)
 func (t *table[MK, E, T]) shardOf(k MK) *shard[MK, E, T] {
-	return &t.shards[maphash.Comparable(t.seed, k)&t.mask]
+	var h uint64
+	switch t.keys {
+	case wordKeys:
+		h = t.mixInt(*(*uint64)(unsafe.Pointer(&k)))
+	case stringKeys:
+		h = maphash.String(t.seed, *(*string)(unsafe.Pointer(&k)))
+	default:
+		h = maphash.Comparable(t.seed, k)
+	}
+	return &t.shards[h&t.mask]
+}
+
+// keyShape says how shardOf hashes a table's keys.
+type keyShape uint8
+
+const (
+	otherKeys  keyShape = iota
+	wordKeys            // 8 bytes, no padding, equal exactly when their bits are
+	stringKeys          // a string
+)
+
+func shapeOf[MK comparable]() keyShape {
+	typ := reflect.TypeFor[MK]()
+	switch typ.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Uint, reflect.Uint64, reflect.Uintptr, reflect.Pointer, reflect.UnsafePointer:
+		if typ.Size() == 8 {
+			return wordKeys
+		}
+	case reflect.String:
+		return stringKeys
+	}
+	return otherKeys
+}
+
+// mixInt spreads x over the bits that pick a shard: the high bits of a
+// product with an odd, per-container multiplier.
+func (t *table[MK, E, T]) mixInt(x uint64) uint64 {
+	return (x * t.mix) >> 32
 }
 
 func (t *table[MK, E, T]) len() int {
@@ -206,10 +256,10 @@ type retiredCleanup[T any] struct {
 // referent has survived a whole GC cycle since it was retired is stopped,
 // so that a value that outlives many entries (deleted and stored again,
 // replaced back and forth) does not collect registrations: each retired
-// cleanup is looked at in at most two cycles, and at most once stopped.
+// cleanup is looked at once, and at most once stopped.
 type retirements[T any] struct {
 	young []retiredCleanup[T] // retired since the latest cycle we saw
-	old   []retiredCleanup[T] // retired before it, referent alive then
+	old   []retiredCleanup[T] // retired before it
 	// mark points weakly to an object that nothing else holds, made when
 	// the lists were last aged: once it is nil, a GC cycle has ended.
 	mark weak.Pointer[cycleMark]
@@ -234,24 +284,20 @@ func (rs *retirements[T]) add(r retiredCleanup[T]) []retiredCleanup[T] {
 	return rs.age()
 }
 
-// age is called once a cycle has ended since the last call: the retired
-// cleanups whose referent was alive at the previous call and still is have
-// survived a whole cycle and are returned to be stopped; those whose
-// referent died are forgotten; the young ones still alive become old.
+// age is called once a cycle has ended since the last call: the old
+// retired cleanups whose referent still lives have survived a whole cycle
+// since they were retired, and are returned to be stopped; those whose
+// referent died are forgotten; the young ones become old. Each retired
+// cleanup is looked at once, when it is old, which costs a weak pointer's
+// Value (a cache miss, most often): the only cost a retirement adds to a
+// Delete or a replacement, amortised.
 func (rs *retirements[T]) age() (due []retiredCleanup[T]) {
 	for _, r := range rs.old {
 		if r.wp.Value() != nil {
 			due = append(due, r)
 		}
 	}
-	old := rs.old[:0]
-	for _, r := range rs.young {
-		if r.wp.Value() != nil {
-			old = append(old, r)
-		}
-	}
-	rs.old = trim(old)
-	rs.young = trim(rs.young[:0])
+	rs.old, rs.young = trim(rs.young), trim(rs.old[:0])
 	rs.mark = weak.Make(&cycleMark{})
 	return due
 }

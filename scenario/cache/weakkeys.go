@@ -93,7 +93,7 @@ func newWKCore[K any, V any, O any](owner *O, opts []Option) *wkCore[K, V] {
 		cfg.strategy = Sweep
 	}
 	c := &wkCore[K, V]{}
-	c.init(deadKey[K, V])
+	c.init(cfg, deadKey[K, V])
 	self := weak.Make(c)
 	c.self = self
 	runtime.AddCleanup(owner, closeKeys[K, V], c)
@@ -105,7 +105,6 @@ func newWKCore[K any, V any, O any](owner *O, opts []Option) *wkCore[K, V] {
 			}
 		}
 	case Sweep:
-		c.sweep = true
 		if !cfg.noSweeper {
 			sweepEachCycle(c.self, (*wkCore[K, V]).sweepAll)
 		}
@@ -208,13 +207,13 @@ func (c *wkCore[K, V]) get(k *K) (v V, ok bool) {
 		// The caller holds k, so an entry whose weak pointer leads to k is
 		// alive; one that leads elsewhere (nowhere) is a dead object's.
 		if found && e.wp.Value() == k {
-			s.hits.Add(1)
+			s.hit()
 			return e.val, true
 		}
-		s.misses.Add(1)
+		s.miss()
 		return v, false
 	}
-	c.shards[0].misses.Add(1)
+	c.shards[0].miss()
 	return v, false
 }
 

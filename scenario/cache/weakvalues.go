@@ -81,7 +81,7 @@ func newWVCore[K comparable, V any, X comparable](cfg config) *wvCore[K, V, X] {
 		cfg.strategy = Sweep
 	}
 	c := &wvCore[K, V, X]{}
-	c.init(deadValue[K, V, X])
+	c.init(cfg, deadValue[K, V, X])
 	self := weak.Make(c)
 	c.self = self
 	switch cfg.strategy {
@@ -92,7 +92,6 @@ func newWVCore[K comparable, V any, X comparable](cfg config) *wvCore[K, V, X] {
 			}
 		}
 	case Sweep:
-		c.sweep = true
 		if !cfg.noSweeper {
 			sweepEachCycle(c.self, (*wvCore[K, V, X]).sweepAll)
 		}
@@ -198,13 +197,13 @@ func (c *wvCore[K, V, X]) get(k K) (v *V, e wvEntry[V, X], ok bool) {
 	s.mu.RUnlock()
 	if found {
 		if v = e.wp.Value(); v != nil {
-			s.hits.Add(1)
+			s.hit()
 			return v, e, true
 		}
-		s.stale.Add(1)
+		s.staleMiss()
 		c.removeIfSame(s, k, e.wp)
 	}
-	s.misses.Add(1)
+	s.miss()
 	return nil, e, false
 }
 
@@ -227,16 +226,16 @@ func (c *wvCore[K, V, X]) loadOrStore(k K, v *V) (actual *V, e wvEntry[V, X], lo
 	s.mu.RUnlock()
 	if found {
 		if cur := e.wp.Value(); cur != nil {
-			s.hits.Add(1)
+			s.hit()
 			return cur, e, true
 		}
 	}
 	if v == nil {
 		if found {
-			s.stale.Add(1)
+			s.staleMiss()
 			c.removeIfSame(s, k, e.wp)
 		}
-		s.misses.Add(1)
+		s.miss()
 		return nil, e, false
 	}
 	wp := weak.Make(v)
@@ -252,15 +251,15 @@ func (c *wvCore[K, V, X]) loadOrStore(k K, v *V) (actual *V, e wvEntry[V, X], lo
 		if cur := e.wp.Value(); cur != nil {
 			s.mu.Unlock()
 			cl.Stop()
-			s.hits.Add(1)
+			s.hit()
 			return cur, e, true
 		}
 		// Dead: its cleanup is running or has run, and finds its
 		// entry replaced.
-		s.stale.Add(1)
+		s.staleMiss()
 		s.reclaimed.Add(1)
 	}
-	s.misses.Add(1)
+	s.miss()
 	s.puts.Add(1)
 	e = wvEntry[V, X]{wp: wp, cl: cl}
 	_, _, due := s.insert(&c.table, k, e)

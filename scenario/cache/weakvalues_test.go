@@ -13,7 +13,7 @@ import (
 // cycles or not.
 func TestWeakValuesGetIdentical(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s cache.Strategy) {
-		m := cache.NewWeakValues[string, node](cache.WithStrategy(s))
+		m := cache.NewWeakValues[string, node](cache.WithStrategy(s), cache.WithStats())
 		v := &node{id: 1}
 		m.Put("a", v)
 		settleTo(t, s, m.Len, 1)
@@ -239,7 +239,7 @@ func TestWeakValuesReplacementsDoNotPileUpCleanups(t *testing.T) {
 
 func TestWeakValuesLoadOrStore(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s cache.Strategy) {
-		m := cache.NewWeakValues[string, node](cache.WithStrategy(s))
+		m := cache.NewWeakValues[string, node](cache.WithStrategy(s), cache.WithStats())
 		a, b := &node{id: 1}, &node{id: 2}
 		if got, loaded := m.LoadOrStore("k", a); loaded || got != a {
 			t.Fatalf("first LoadOrStore = %p, %v; want %p, false", got, loaded, a)
@@ -322,5 +322,19 @@ func TestNilOptionIgnored(t *testing.T) {
 		t.Errorf("Get = %p, %v", got, ok)
 	}
 	_, _ = inspect.Settle(context.Background(), inspect.WithMaxCycles(1))
+	runtime.KeepAlive(v)
+}
+
+// Lookups are counted only when asked for; puts and reclaimed entries
+// always are.
+func TestStatsWithoutWithStats(t *testing.T) {
+	m := cache.NewWeakValues[int, node]()
+	v := &node{}
+	m.Put(1, v)
+	m.Get(1)
+	m.Get(2)
+	if st := m.Stats(); st != (cache.Stats{Puts: 1}) {
+		t.Errorf("Stats = %+v, want only Puts 1", st)
+	}
 	runtime.KeepAlive(v)
 }
