@@ -12,8 +12,14 @@ import (
 //
 // Create one with [NewStrong]. A Strong is safe for concurrent use.
 type Strong[K comparable, V any] struct {
-	mu sync.RWMutex
-	m  map[K]*V
+	mu    sync.RWMutex
+	m     map[K]*V
+	snaps snapshots[strongItem[K, V]]
+}
+
+type strongItem[K comparable, V any] struct {
+	k K
+	v *V
 }
 
 // NewStrong returns an empty Strong.
@@ -62,17 +68,14 @@ func (s *Strong[K, V]) Len() int {
 // yielded, and entries deleted meanwhile still are.
 func (s *Strong[K, V]) All() iter.Seq2[K, *V] {
 	return func(yield func(K, *V) bool) {
-		type item struct {
-			k K
-			v *V
-		}
 		s.mu.RLock()
-		snap := make([]item, 0, len(s.m))
+		snap := s.snaps.get(len(s.m))
 		for k, v := range s.m {
-			snap = append(snap, item{k, v})
+			*snap = append(*snap, strongItem[K, V]{k, v})
 		}
 		s.mu.RUnlock()
-		for _, it := range snap {
+		defer s.snaps.put(snap)
+		for _, it := range *snap {
 			if !yield(it.k, it.v) {
 				return
 			}
@@ -86,8 +89,9 @@ func (s *Strong[K, V]) All() iter.Seq2[K, *V] {
 //
 // Create one with [NewStrongSet]. A StrongSet is safe for concurrent use.
 type StrongSet[T any] struct {
-	mu sync.RWMutex
-	m  map[*T]struct{}
+	mu    sync.RWMutex
+	m     map[*T]struct{}
+	snaps snapshots[*T]
 }
 
 // NewStrongSet returns an empty StrongSet.
@@ -135,12 +139,13 @@ func (s *StrongSet[T]) Len() int {
 func (s *StrongSet[T]) All() iter.Seq[*T] {
 	return func(yield func(*T) bool) {
 		s.mu.RLock()
-		snap := make([]*T, 0, len(s.m))
+		snap := s.snaps.get(len(s.m))
 		for x := range s.m {
-			snap = append(snap, x)
+			*snap = append(*snap, x)
 		}
 		s.mu.RUnlock()
-		for _, x := range snap {
+		defer s.snaps.put(snap)
+		for _, x := range *snap {
 			if !yield(x) {
 				return
 			}

@@ -153,12 +153,14 @@ func (w *WeakCache[K, V]) Delete(k K) {
 // held while the loop body runs. Iterating marks nothing as used.
 func (w *WeakCache[K, V]) All() iter.Seq2[K, *V] {
 	return func(yield func(K, *V) bool) {
-		for _, it := range w.c.weak.snapshot() {
+		defer runtime.KeepAlive(w)
+		snap := w.c.weak.snapshot()
+		defer w.c.weak.snaps.put(snap)
+		for _, it := range *snap {
 			if v := it.wp.Value(); v != nil && !yield(it.k, v) {
 				return
 			}
 		}
-		runtime.KeepAlive(w)
 	}
 }
 

@@ -57,7 +57,8 @@ type WeakKeys[K any, V any] struct {
 type wkCore[K any, V any] struct {
 	table[uintptr, wkEntry[K, V], K]
 	self weak.Pointer[wkCore[K, V]]
-	reap func(wkReapArg[K]) // every entry's cleanup, made once
+	reap  func(wkReapArg[K]) // every entry's cleanup, made once
+	snaps snapshots[wkItem[K, V]]
 }
 
 type wkEntry[K any, V any] struct {
@@ -143,7 +144,9 @@ func (w *WeakKeys[K, V]) Len() int { return w.c.len() }
 // iterating keeps no key alive.
 func (w *WeakKeys[K, V]) All() iter.Seq2[*K, V] {
 	return func(yield func(*K, V) bool) {
-		for _, it := range w.c.snapshot() {
+		snap := w.c.snapshot()
+		defer w.c.snaps.put(snap)
+		for _, it := range *snap {
 			if k := it.k.Value(); k != nil && !yield(k, it.v) {
 				return
 			}
@@ -241,13 +244,15 @@ type wkItem[K any, V any] struct {
 	v V
 }
 
-func (c *wkCore[K, V]) snapshot() []wkItem[K, V] {
-	snap := make([]wkItem[K, V], 0, c.len())
+// snapshot copies every entry's weak key and value; the slice comes from
+// c.snaps, and the caller gives it back.
+func (c *wkCore[K, V]) snapshot() *[]wkItem[K, V] {
+	snap := c.snaps.get(c.len())
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.RLock()
 		for _, e := range s.m {
-			snap = append(snap, wkItem[K, V]{e.wp, e.val})
+			*snap = append(*snap, wkItem[K, V]{e.wp, e.val})
 		}
 		s.mu.RUnlock()
 	}

@@ -67,7 +67,9 @@ func (s *WeakSet[T]) Len() int { return s.c.len() }
 // snapshot holds the elements weakly.
 func (s *WeakSet[T]) All() iter.Seq[*T] {
 	return func(yield func(*T) bool) {
-		for _, it := range s.c.snapshot() {
+		snap := s.c.snapshot()
+		defer s.c.snaps.put(snap)
+		for _, it := range *snap {
 			if x := it.k.Value(); x != nil && !yield(x) {
 				return
 			}

@@ -45,7 +45,8 @@ type wvCore[K comparable, V any, X comparable] struct {
 	self weak.Pointer[wvCore[K, V, X]]
 	// reap is every entry's cleanup, made once per container: it refers
 	// to the core (weakly), so that each entry's argument need not.
-	reap func(wvReapArg[K, V])
+	reap  func(wvReapArg[K, V])
+	snaps snapshots[wvItem[K, V]]
 }
 
 type wvEntry[V any, X comparable] struct {
@@ -296,7 +297,9 @@ func (w *WeakValues[K, V]) All() iter.Seq2[K, *V] {
 	// The iterator refers to w, not to its core, so that an iterator kept
 	// for later keeps its container alive (and its entries with it).
 	return func(yield func(K, *V) bool) {
-		for _, it := range w.c.snapshot() {
+		snap := w.c.snapshot()
+		defer w.c.snaps.put(snap)
+		for _, it := range *snap {
 			if v := it.wp.Value(); v != nil && !yield(it.k, v) {
 				return
 			}
@@ -311,13 +314,14 @@ type wvItem[K comparable, V any] struct {
 
 // snapshot copies every entry's key and weak pointer, one shard at a time
 // under its read lock, into one slice sized for all of them.
-func (c *wvCore[K, V, X]) snapshot() []wvItem[K, V] {
-	snap := make([]wvItem[K, V], 0, c.len())
+// The slice comes from c.snaps; the caller gives it back.
+func (c *wvCore[K, V, X]) snapshot() *[]wvItem[K, V] {
+	snap := c.snaps.get(c.len())
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.RLock()
 		for k, e := range s.m {
-			snap = append(snap, wvItem[K, V]{k, e.wp})
+			*snap = append(*snap, wvItem[K, V]{k, e.wp})
 		}
 		s.mu.RUnlock()
 	}
