@@ -56,7 +56,7 @@ type WeakKeys[K any, V any] struct {
 // lookup.
 type wkCore[K any, V any] struct {
 	table[uintptr, wkEntry[K, V], K]
-	self weak.Pointer[wkCore[K, V]]
+	self  weak.Pointer[wkCore[K, V]]
 	reap  func(wkReapArg[K]) // every entry's cleanup, made once
 	snaps snapshots[wkItem[K, V]]
 }
