@@ -253,13 +253,18 @@ type retiredCleanup[T any] struct {
 // costs more than the rest of a Delete; and most referents of a deleted
 // entry die soon, after which their cleanup runs, finds its entry gone and
 // does nothing, so there is nothing to stop. A retired cleanup whose
-// referent has survived a whole GC cycle since it was retired is stopped,
-// so that a value that outlives many entries (deleted and stored again,
-// replaced back and forth) does not collect registrations: each retired
-// cleanup is looked at once, and at most once stopped.
+// referent has survived two whole GC cycles since it was retired is
+// stopped, so that a value that outlives many entries (deleted and stored
+// again, replaced back and forth) does not collect registrations beyond
+// about three cycles' worth: each retired cleanup is looked at once, and
+// at most once stopped. (One whole cycle was the first choice; values
+// still held for a moment after their Delete, by the request that deleted
+// them, then had their cleanups stopped needlessly whenever two cycles
+// came close together.)
 type retirements[T any] struct {
 	young []retiredCleanup[T] // retired since the latest cycle we saw
-	old   []retiredCleanup[T] // retired before it
+	mid   []retiredCleanup[T] // retired in the cycle before
+	old   []retiredCleanup[T] // retired before that
 	// mark points weakly to an object that nothing else holds, made when
 	// the lists were last aged: once it is nil, a GC cycle has ended.
 	mark weak.Pointer[cycleMark]
@@ -285,9 +290,9 @@ func (rs *retirements[T]) add(r retiredCleanup[T]) []retiredCleanup[T] {
 }
 
 // age is called once a cycle has ended since the last call: the old
-// retired cleanups whose referent still lives have survived a whole cycle
-// since they were retired, and are returned to be stopped; those whose
-// referent died are forgotten; the young ones become old. Each retired
+// retired cleanups whose referent still lives have survived two whole
+// cycles since they were retired, and are returned to be stopped; those
+// whose referent died are forgotten; the others move up a list. Each retired
 // cleanup is looked at once, when it is old, which costs a weak pointer's
 // Value (a cache miss, most often): the only cost a retirement adds to a
 // Delete or a replacement, amortised.
@@ -297,7 +302,7 @@ func (rs *retirements[T]) age() (due []retiredCleanup[T]) {
 			due = append(due, r)
 		}
 	}
-	rs.old, rs.young = trim(rs.young), trim(rs.old[:0])
+	rs.old, rs.mid, rs.young = trim(rs.mid), trim(rs.young), trim(rs.old[:0])
 	rs.mark = weak.Make(&cycleMark{})
 	return due
 }
@@ -313,6 +318,7 @@ func trim[T any](s []T) []T {
 // stopAll stops every retired cleanup: the container is closing.
 func (rs *retirements[T]) stopAll() {
 	stop(rs.young)
+	stop(rs.mid)
 	stop(rs.old)
-	rs.young, rs.old = nil, nil
+	rs.young, rs.mid, rs.old = nil, nil, nil
 }

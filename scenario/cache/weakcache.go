@@ -58,23 +58,40 @@ type slotRef int32
 type wcCore[K comparable, V any] struct {
 	weak *wvCore[K, V, slotRef]
 
-	mu   sync.Mutex // guards the slots' key and v, hand, next and free
+	mu   sync.Mutex // guards the slots, hand, next and free
 	ring []wcSlot[K, V]
 	hand int     // the CLOCK hand: the next slot considered for eviction
 	next int     // slots from next on have never been used
 	free []int32 // slots given back by Delete or replacement
 	held atomic.Int64
+	// marks has one bit per slot, set by every hit on the slot's value
+	// and cleared by the CLOCK hand as it passes; a value the hand finds
+	// unmarked is pushed out. The bits are packed, so that the marks of
+	// a large ring stay in the processor's cache, and written without
+	// the lock: a hit that lands on a slot just reassigned only misguides
+	// the hand once.
+	marks []atomic.Uint64
 }
 
 // wcSlot holds one value strongly.
 type wcSlot[K comparable, V any] struct {
 	key K
 	v   *V
-	// ref is set by every hit on the slot's value and cleared by the
-	// CLOCK hand as it passes; a value the hand finds unreferenced is
-	// pushed out. It is written without the lock: a hit that lands on a
-	// slot just reassigned only misguides the hand once.
-	ref atomic.Bool
+}
+
+// mark records a hit on slot i. Most hits find the bit set already; a
+// read first leaves the word shared among the processors that read it.
+func (c *wcCore[K, V]) mark(i int) {
+	w, bit := &c.marks[i/64], uint64(1)<<(i%64)
+	if w.Load()&bit == 0 {
+		w.Or(bit)
+	}
+}
+
+// unmark clears slot i's mark and reports whether it was set.
+func (c *wcCore[K, V]) unmark(i int) bool {
+	bit := uint64(1) << (i % 64)
+	return c.marks[i/64].And(^bit)&bit != 0
 }
 
 // NewWeakCache returns an empty WeakCache that holds at most capacity
@@ -86,7 +103,8 @@ func NewWeakCache[K comparable, V any](capacity int, opts ...Option) *WeakCache[
 	}
 	c := &wcCore[K, V]{
 		weak: newWVCore[K, V, slotRef](newConfig(opts)),
-		ring: make([]wcSlot[K, V], capacity),
+		ring:  make([]wcSlot[K, V], capacity),
+		marks: make([]atomic.Uint64, (capacity+63)/64),
 	}
 	w := &WeakCache[K, V]{c: c}
 	runtime.AddCleanup(w, closeValues[K, V, slotRef], c.weak)
@@ -131,7 +149,7 @@ func (w *WeakCache[K, V]) Put(k K, v *V) {
 		w.Delete(k)
 		return
 	}
-	wp, old, had, stored := w.c.weak.put(k, v)
+	wp, old, had, stored := w.c.weak.put(k, v, true)
 	if stored {
 		w.c.stored(k, v, wp, old, had)
 	}
@@ -186,11 +204,7 @@ func (w *WeakCache[K, V]) Stats() Stats { return w.c.weak.stats() }
 // used records a hit on k's value v, whose entry was e.
 func (c *wcCore[K, V]) used(k K, v *V, e wvEntry[V, slotRef]) {
 	if e.x != 0 {
-		// Read first: most hits find the mark set, and a read leaves the
-		// cache line shared among the readers.
-		if r := &c.ring[e.x-1].ref; !r.Load() {
-			r.Store(true)
-		}
+		c.mark(int(e.x - 1))
 		return
 	}
 	c.mu.Lock()
@@ -204,23 +218,29 @@ func (c *wcCore[K, V]) used(k K, v *V, e wvEntry[V, slotRef]) {
 }
 
 // stored files a value that Put or LoadOrStore has just stored under k,
-// with weak pointer wp, in place of old (if had).
+// with weak pointer wp, in place of old (if had). A Put's new entry has
+// inherited old's slotRef.
 func (c *wcCore[K, V]) stored(k K, v *V, wp weak.Pointer[V], old wvEntry[V, slotRef], had bool) {
 	if had && old.x != 0 {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		// The old value's slot goes to the new value, if it is still
 		// k's; otherwise the new one competes like any other.
-		if i := int(old.x - 1); c.ring[i].key == k && c.ring[i].v != nil {
-			c.release(k, old.x)
-			c.admit(k, v, wp, c.slot())
+		if s := &c.ring[old.x-1]; s.key == k && s.v != nil {
+			s.v = v
 			return
 		}
+		c.weak.clearX(k, old.x)
 	} else if int(c.held.Load()) >= len(c.ring) {
 		return // full: v enters the strong part on its next hit
 	} else {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+	}
+	// A hit may have brought the new value in meanwhile (admissions are
+	// serialised by c.mu, so its slotRef is in the entry by now).
+	if c.weak.peekX(k) != 0 {
+		return
 	}
 	if i := c.freeSlot(); i >= 0 {
 		c.admit(k, v, wp, i)
@@ -236,7 +256,7 @@ func (c *wcCore[K, V]) admit(k K, v *V, wp weak.Pointer[V], i int) {
 		return
 	}
 	s.key, s.v = k, v
-	s.ref.Store(false)
+	c.unmark(i)
 	c.held.Add(1)
 }
 
@@ -279,7 +299,7 @@ func (c *wcCore[K, V]) slot() int {
 		i := c.hand
 		c.hand = (c.hand + 1) % len(c.ring)
 		s := &c.ring[i]
-		if s.v != nil && s.ref.Swap(false) {
+		if s.v != nil && c.unmark(i) {
 			continue
 		}
 		if s.v != nil {

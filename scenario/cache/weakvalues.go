@@ -107,7 +107,7 @@ func (w *WeakValues[K, V]) Put(k K, v *V) {
 		w.Delete(k)
 		return
 	}
-	w.c.put(k, v)
+	w.c.put(k, v, false)
 	runtime.KeepAlive(v)
 	// The WeakValues must outlive the registration, or closeValues could
 	// run before this entry exists and leave its cleanup holding k.
@@ -117,7 +117,9 @@ func (w *WeakValues[K, V]) Put(k K, v *V) {
 // put stores v (not nil) under k. It returns v's weak pointer, the entry v
 // replaced, if any, and whether v was stored anew (false if k already held
 // v).
-func (c *wvCore[K, V, X]) put(k K, v *V) (wp weak.Pointer[V], old wvEntry[V, X], had, stored bool) {
+//
+// With inherit, the new entry keeps the x of the entry it replaces.
+func (c *wvCore[K, V, X]) put(k K, v *V, inherit bool) (wp weak.Pointer[V], old wvEntry[V, X], had, stored bool) {
 	s := c.shardOf(k)
 	s.puts.Add(1)
 	wp = weak.Make(v)
@@ -135,13 +137,18 @@ func (c *wvCore[K, V, X]) put(k K, v *V) (wp weak.Pointer[V], old wvEntry[V, X],
 		cl = runtime.AddCleanup(v, c.reap, wvReapArg[K, V]{key: k, wp: wp})
 	}
 	s.mu.Lock()
-	if cur, ok := s.m[k]; ok && cur.wp == wp {
+	cur, ok := s.m[k]
+	if ok && cur.wp == wp {
 		// Another Put of v won the race; it has a cleanup of its own.
 		s.mu.Unlock()
 		cl.Stop()
 		return wp, cur, true, false
 	}
-	old, had, due := s.insert(&c.table, k, wvEntry[V, X]{wp: wp, cl: cl})
+	e := wvEntry[V, X]{wp: wp, cl: cl}
+	if inherit && ok {
+		e.x = cur.x
+	}
+	old, had, due := s.insert(&c.table, k, e)
 	s.mu.Unlock()
 	stop(due)
 	return wp, old, had, true
