@@ -102,7 +102,7 @@ func NewWeakCache[K comparable, V any](capacity int, opts ...Option) *WeakCache[
 		panic(fmt.Sprintf("cache: NewWeakCache capacity %d: want 1 to 2^30", capacity))
 	}
 	c := &wcCore[K, V]{
-		weak: newWVCore[K, V, slotRef](newConfig(opts)),
+		weak:  newWVCore[K, V, slotRef](newConfig(opts)),
 		ring:  make([]wcSlot[K, V], capacity),
 		marks: make([]atomic.Uint64, (capacity+63)/64),
 	}
