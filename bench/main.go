@@ -26,6 +26,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,6 +58,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	benchtime := fs.String("benchtime", "200ms", "each timed measurement's length, as go test's -benchtime takes it (200ms, 1x)")
 	filter := fs.String("run", "", "only the measurements whose name matches this regular expression")
 	ratios := fs.String("ratios", "", "write the ratio table to this file (default: stderr)")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (narrow it with -run)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,6 +76,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if opts.rounds < 1 {
 		return fmt.Errorf("-rounds: want at least 1")
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return measureAll(opts, stdout, stderr)
 }
