@@ -101,8 +101,8 @@ func (s *shard[MK, E, T]) sweep(t *table[MK, E, T]) {
 	s.maybeShrink(t)
 }
 
-// scanOnWrite is the Sweep strategy's share of work for one insert: every
-// scanEvery-th insert examines up to scanBatch entries, starting wherever
+// scanOnWrite is the Sweep strategy's share of work for one insert of a
+// new key: every scanEvery-th such insert examines up to scanBatch entries, starting wherever
 // Go's map iteration starts, which is a random place, so that successive
 // calls cover the map without keeping a cursor that would pin it. s.mu is
 // held for writing.

@@ -177,13 +177,16 @@ func (t *table[MK, E, T]) close() {
 func (s *shard[MK, E, T]) insert(t *table[MK, E, T], k MK, e E) (old E, had bool, due []retiredCleanup[T]) {
 	old, had = s.m[k]
 	s.m[k] = e
-	if had {
+	switch {
+	case had:
 		due = s.retired.add(old.retired())
-	} else if l := len(s.m); l > s.peak {
-		s.peak = l
-	}
-	if t.sweep {
+	case t.sweep:
+		// Only an insert that grows the map needs to find dead entries
+		// to make up for it; a replacement adds nothing.
 		s.scanOnWrite(t)
+		fallthrough
+	default:
+		s.peak = max(s.peak, len(s.m))
 	}
 	return old, had, due
 }
