@@ -282,3 +282,41 @@ func TestShrinkWeakSet(t *testing.T) {
 		})
 	}
 }
+
+// A WeakSet finds its elements by address; an entry left at an address by
+// a dead object (its cleanup not run yet) is not the new object's, for
+// Contains, Remove or Get, and Add replaces it. The dead object's cleanup,
+// when it runs, leaves the new object's entry alone.
+func TestWeakSetReusedAddress(t *testing.T) {
+	for _, s := range bothStrategies {
+		t.Run(s.String(), func(t *testing.T) {
+			set := NewWeakSet[item](WithStrategy(s))
+			x := &item{id: 1}
+			// What a dead object at x's address left behind: an entry whose
+			// weak pointer is not x's (here, one that leads nowhere).
+			a := addr(x)
+			sh := set.c.shardOf(a)
+			sh.mu.Lock()
+			sh.m[a] = wkEntry[item, struct{}]{}
+			sh.mu.Unlock()
+			if set.Contains(x) || set.Remove(x) {
+				t.Fatal("a dead object's entry was taken for the live object at its address")
+			}
+			set.Add(x)
+			if !set.Contains(x) || set.Len() != 1 {
+				t.Fatalf("after Add: Contains %v, Len %d", set.Contains(x), set.Len())
+			}
+			if s == Cleanup {
+				// The dead object's cleanup finds an entry that is not its own.
+				set.c.reap(wkReapArg[item]{addr: a})
+				if !set.Contains(x) {
+					t.Fatal("the dead object's cleanup removed the new object's entry")
+				}
+			}
+			if !set.Remove(x) || set.Contains(x) || set.Len() != 0 {
+				t.Errorf("Remove: Len %d", set.Len())
+			}
+			runtime.KeepAlive(x)
+		})
+	}
+}

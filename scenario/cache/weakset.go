@@ -19,6 +19,11 @@ import (
 // A set whose element type is zero-size uses the Sweep strategy whatever it
 // was given. nil is never an element.
 //
+// Elements are found by their address and confirmed by the weak pointer
+// stored with them, so Contains, Remove and adding an element already in
+// the set make no weak pointer; an object that the collector has placed at
+// the address of a dead element is a different element.
+//
 // Create one with [NewWeakSet]; the zero value is not usable. A WeakSet is
 // safe for concurrent use, and dropping it releases its internals even
 // while its elements are still alive elsewhere.

@@ -276,7 +276,11 @@ func (c *wvCore[K, V, X]) loadOrStore(k K, v *V) (actual *V, e wvEntry[V, X], lo
 	return v, e, false
 }
 
-// Delete removes the entry for k, if any.
+// Delete removes the entry for k, if any. Under [Cleanup], the entry's
+// cleanup is not stopped at once: if the value dies within two GC cycles,
+// the cleanup runs, finds the entry gone and does nothing; if it lives
+// longer, a later write to the container stops it. Either way the value
+// keeps no registration from this container for long.
 func (w *WeakValues[K, V]) Delete(k K) { w.c.delete(k) }
 
 // delete removes k's entry and returns it.
