@@ -101,7 +101,7 @@ func measureAll(opts options, stdout, stderr io.Writer) error {
 		start := time.Now()
 		for _, n := range opts.sizes {
 			rec.size = n
-			measurePutLimits(rec, n)
+			measureAlloc(rec, n)
 			for _, c := range mapCases() {
 				measureMap(rec, c, n)
 			}

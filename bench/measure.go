@@ -89,40 +89,53 @@ func newValues(n int) []*value {
 
 func noop(int) {}
 
-// measurePutLimits measures what a Put cannot avoid: the allocation of the
-// value, then its weak pointer, then its cleanup. Each starts from n values
-// that already have what it adds, as a full container's values do, since
-// the runtime files weak handles and cleanups in a list per span that
-// every new one is inserted into.
-func measurePutLimits(r *recorder, n int) {
-	limit := func(holder string, makeWeak, addCleanup bool) {
-		keep := newValues(n)
-		wps := make([]weak.Pointer[value], n)
-		for i, v := range keep {
-			if makeWeak {
-				wps[i] = weak.Make(v)
-			}
-			if addCleanup {
-				runtime.AddCleanup(v, noop, i)
-			}
+// measureAlloc measures a bare allocation of a value, the floor of every
+// Put.
+func measureAlloc(r *recorder, n int) {
+	keep := newValues(n)
+	r.bench("Put", "alloc", limitHolder, func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			keep[i%n] = &value{id: i}
 		}
-		r.bench("Put", holder, limitHolder, func(b *testing.B) {
-			for i := 0; b.Loop(); i++ {
-				v := &value{id: i}
-				if makeWeak {
-					wps[i%n] = weak.Make(v)
-				}
-				if addCleanup {
-					runtime.AddCleanup(v, noop, i%n)
-				}
-				keep[i%n] = v
-			}
-		})
-		runtime.KeepAlive(keep)
+	})
+	runtime.KeepAlive(keep)
+}
+
+// measurePutLimit measures what a weak Put cannot avoid: the allocation
+// of the value and its weak pointer, and under Cleanup its cleanup. It
+// starts from n values that already have what it adds, as a full
+// container's values do, since the runtime files weak handles and
+// cleanups in a list per span that each new one is inserted into. It is
+// measured just before each weak holder's own Put, under op, so that the
+// limit and the holder share the heap's state and the machine's load.
+func measurePutLimit(r *recorder, op string, n int, k kind) {
+	if k != weakSweep && k != weakCleanup {
+		return
 	}
-	limit("alloc", false, false)
-	limit("alloc+weak.Make", true, false)
-	limit("alloc+weak.Make+AddCleanup", true, true)
+	addCleanup := k == weakCleanup
+	holder := "alloc+weak.Make"
+	if addCleanup {
+		holder = "alloc+weak.Make+AddCleanup"
+	}
+	keep := newValues(n)
+	wps := make([]weak.Pointer[value], n)
+	for i, v := range keep {
+		wps[i] = weak.Make(v)
+		if addCleanup {
+			runtime.AddCleanup(v, noop, i)
+		}
+	}
+	r.bench(op, holder, limitHolder, func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			v := &value{id: i}
+			wps[i%n] = weak.Make(v)
+			if addCleanup {
+				runtime.AddCleanup(v, noop, i%n)
+			}
+			keep[i%n] = v
+		}
+	})
+	runtime.KeepAlive(keep)
 }
 
 // measureMap measures one map holder at size n: its operations on a full
@@ -168,6 +181,7 @@ func measureMap(r *recorder, c mapCase, n int) {
 			}
 		}
 	})
+	measurePutLimit(r, "Put", n, c.kind)
 	r.bench("Put", c.name, c.kind, func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			v := &value{id: i}
@@ -269,6 +283,7 @@ func measureSet(r *recorder, c setCase, n int) {
 			}
 		}
 	})
+	measurePutLimit(r, "Add", n, c.kind)
 	r.bench("Add", c.name, c.kind, func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			v := &value{id: i}
