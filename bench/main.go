@@ -59,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	filter := fs.String("run", "", "only the measurements whose name matches this regular expression")
 	ratios := fs.String("ratios", "", "write the ratio table to this file (default: stderr)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (narrow it with -run)")
+	from := fs.String("from", "", "measure nothing: make the ratio table from these earlier outputs, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +77,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if opts.rounds < 1 {
 		return fmt.Errorf("-rounds: want at least 1")
+	}
+	if *from != "" {
+		rec := newRecorder(stdout, opts.filter)
+		if err := rec.readResults(strings.Split(*from, ",")); err != nil {
+			return err
+		}
+		return writeRatiosTo(rec, opts.ratios, stderr)
 	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -98,6 +106,7 @@ func measureAll(opts options, stdout, stderr io.Writer) error {
 	rec := newRecorder(stdout, opts.filter)
 	fmt.Fprintf(stdout, "goos: %s\ngoarch: %s\npkg: github.com/weakscope/weakscope/bench\n", goos(), goarch())
 	for round := range opts.rounds {
+		rec.round = round
 		start := time.Now()
 		for _, n := range opts.sizes {
 			rec.size = n
@@ -111,17 +120,22 @@ func measureAll(opts options, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "round %d of %d: %.1fs\n", round+1, opts.rounds, time.Since(start).Seconds())
 	}
-	w := stderr
-	if opts.ratios != "" {
-		f, err := os.Create(opts.ratios)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
+	return writeRatiosTo(rec, opts.ratios, stderr)
+}
+
+// writeRatiosTo writes rec's ratio table to the file path, or to stderr
+// when path is empty.
+func writeRatiosTo(rec *recorder, path string, stderr io.Writer) error {
+	if path == "" {
+		rec.writeRatios(stderr)
+		return nil
 	}
-	rec.writeRatios(w)
-	return nil
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	rec.writeRatios(f)
+	return f.Close()
 }
 
 func goos() string   { return runtime.GOOS }

@@ -22,8 +22,16 @@ type recorder struct {
 	w       io.Writer
 	filter  *regexp.Regexp
 	size    int
-	samples map[sampleKey][]float64
+	round   int
+	samples map[sampleKey][]sample
 	kinds   map[string]kind
+}
+
+// sample is one measurement and the round it was taken in, so that a
+// holder's figure is divided by its limit's from the same round.
+type sample struct {
+	round int
+	v     float64
 }
 
 type sampleKey struct {
@@ -32,7 +40,7 @@ type sampleKey struct {
 }
 
 func newRecorder(w io.Writer, filter *regexp.Regexp) *recorder {
-	return &recorder{w: w, filter: filter, samples: map[sampleKey][]float64{}, kinds: map[string]kind{}}
+	return &recorder{w: w, filter: filter, samples: map[sampleKey][]sample{}, kinds: map[string]kind{}}
 }
 
 func sizeName(n int) string {
@@ -75,7 +83,7 @@ func (r *recorder) metric(op, holder string, k kind, unit string, v float64) {
 
 func (r *recorder) add(op, holder string, k kind, unit string, v float64) {
 	key := sampleKey{op, holder, unit, r.size}
-	r.samples[key] = append(r.samples[key], v)
+	r.samples[key] = append(r.samples[key], sample{r.round, v})
 	r.kinds[holder] = k
 }
 

@@ -73,7 +73,11 @@ func limitOf(op, holder string, k kind) (limit string, target float64) {
 }
 
 // writeRatios writes, for every measurement with a limit, the holder's
-// median, the limit's median, their ratio and the target, as Markdown.
+// median, the limit's median, and the ratio: the median over the rounds
+// of the holder's figure divided by its limit's in the same round (the
+// median of the limit's figures, where it was measured more than once),
+// which cancels much of what the machine's load does to a whole round.
+// The last column is the range of those per-round ratios.
 func (r *recorder) writeRatios(w io.Writer) {
 	keys := make([]sampleKey, 0, len(r.samples))
 	for k := range r.samples {
@@ -102,8 +106,8 @@ func (r *recorder) writeRatios(w io.Writer) {
 		}
 		return holderOrder[a.holder] - holderOrder[b.holder]
 	})
-	fmt.Fprintln(w, "| n | op | holder | median | limit | limit's median | ratio | target | |")
-	fmt.Fprintln(w, "| ---: | --- | --- | ---: | --- | ---: | ---: | ---: | --- |")
+	fmt.Fprintln(w, "| n | op | holder | median | limit | limit's median | ratio | target | | per-round ratios |")
+	fmt.Fprintln(w, "| ---: | --- | --- | ---: | --- | ---: | ---: | ---: | --- | --- |")
 	for _, k := range keys {
 		limit, target := limitOf(k.op, k.holder, r.kinds[k.holder])
 		if limit == "" {
@@ -115,8 +119,21 @@ func (r *recorder) writeRatios(w io.Writer) {
 		if !ok {
 			continue
 		}
-		m, lm := median(r.samples[k]), median(ls)
-		ratio := m / lm
+		hs := r.samples[k]
+		byRound := map[int][]float64{}
+		for _, s := range ls {
+			byRound[s.round] = append(byRound[s.round], s.v)
+		}
+		var ratios []float64
+		for _, s := range hs {
+			if l := byRound[s.round]; len(l) > 0 {
+				ratios = append(ratios, s.v/median(l))
+			}
+		}
+		if len(ratios) == 0 {
+			continue
+		}
+		ratio := median(ratios)
 		verdict, tgt := "", ""
 		if target > 0 {
 			tgt = fmt.Sprintf("≤ %.1f×", target)
@@ -125,9 +142,18 @@ func (r *recorder) writeRatios(w io.Writer) {
 				verdict = "**missed**"
 			}
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.2f× | %s | %s |\n",
-			sizeName(k.n), k.op, k.holder, format(m, k.unit), limit, format(lm, k.unit), ratio, tgt, verdict)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %.2f× | %s | %s | %.2f–%.2f |\n",
+			sizeName(k.n), k.op, k.holder, format(median(values(hs)), k.unit), limit, format(median(values(ls)), k.unit),
+			ratio, tgt, verdict, slices.Min(ratios), slices.Max(ratios))
 	}
+}
+
+func values(s []sample) []float64 {
+	v := make([]float64, len(s))
+	for i, x := range s {
+		v[i] = x.v
+	}
+	return v
 }
 
 func format(v float64, unit string) string {
