@@ -18,10 +18,12 @@ const (
 	// pointer check per insert or two.
 	scanEvery = 8
 	scanBatch = 16
-	// The per-cycle sweep holds the write lock for at most sweepChunk
-	// entries at a time, so that a large container does not stall its
-	// users for a whole pass.
-	sweepChunk = 512
+	// The per-cycle sweep holds a shard's write lock for at most
+	// sweepChunk entries at a time, so that a large container does not
+	// stall its users for a whole pass. At a million entries each check
+	// is a cache miss or two (about 0.1 to 0.2 µs), so 512 entries held
+	// readers up for 50 to 100 µs; 64 hold them for about 10.
+	sweepChunk = 64
 )
 
 // untrackable reports whether pointers to T cannot be relied on to have a
