@@ -109,11 +109,14 @@ func (m Map[K, V]) Store() Variant {
 // (default 200,000) for keys drawn from a Zipf distribution with exponent
 // p.Extra["zipf_s"] (default 1.1, must be > 1) over p.Objects keys, the
 // same stream for every variant. A request gets its key; on a miss it
-// allocates the value and puts it; then the caller drops it. Release does
-// nothing. Besides the common metrics it reports hit_ratio (hits per
-// request), gc_cycles (cycles during the stream) and
-// alloc_bytes_per_request, and the peak heap includes readings taken
-// during the stream.
+// allocates the value and puts it; then the caller drops it — at once, or,
+// with p.Extra["inflight"] = n > 0, once n later requests have started, as
+// a server with n requests in flight would. Release does nothing. Besides
+// the common metrics it reports hit_ratio (hits per request), gc_cycles
+// (cycles during the stream) and alloc_bytes_per_request, and with
+// requests in flight duplicates: the misses on a key whose value a request
+// in flight still held, so that the caller built a second live value for
+// it. The peak heap includes readings taken during the stream.
 func (m Map[K, V]) Requests() Variant {
 	m.validate("Requests")
 	return Variant{Name: m.Name, Holder: m.Holder, Volatile: m.Volatile, New: func(p Params) Subject {
@@ -217,6 +220,8 @@ type requestSubject[K comparable, V any] struct {
 	h MapHolder[K, V]
 
 	hits, requests int
+	duplicates     int
+	inflight       int
 	cycles         uint64
 	allocated      uint64
 	peak           uint64
@@ -230,6 +235,12 @@ func (s *requestSubject[K, V]) Populate() {
 	if z == nil {
 		panic(fmt.Sprintf("scenario: zipf_s = %g: want an exponent > 1", zs))
 	}
+	// The requests in flight: the values they hold, by request, and how
+	// many of them hold a value of each key.
+	s.inflight = int(s.p.ExtraOr("inflight", 0))
+	inflight := make([]*V, s.inflight)
+	inflightKeys := make([]K, s.inflight)
+	holding := make(map[K]int, s.inflight)
 	before := inspect.Read()
 	peak := before.HeapObjectBytes
 	for i := range n {
@@ -244,11 +255,27 @@ func (s *requestSubject[K, V]) Populate() {
 		if ok && v != nil {
 			s.hits++
 		} else {
+			if holding[k] > 0 {
+				s.duplicates++
+			}
 			v = s.m.Value(id, s.p)
 			s.h.Put(k, v)
 		}
+		if s.inflight > 0 {
+			// This request holds v until inflight later ones have
+			// started; the one it replaces finishes and drops its own.
+			slot := i % s.inflight
+			if inflight[slot] != nil {
+				if holding[inflightKeys[slot]]--; holding[inflightKeys[slot]] == 0 {
+					delete(holding, inflightKeys[slot])
+				}
+			}
+			inflight[slot], inflightKeys[slot] = v, k
+			holding[k]++
+		}
 		runtime.KeepAlive(v) // the request uses its value, then drops it
 	}
+	clear(inflight) // the stream ends: every request finishes
 	after := inspect.Read()
 	s.requests = n
 	s.cycles = after.Cycle - before.Cycle
@@ -270,6 +297,9 @@ func (s *requestSubject[K, V]) Measure(m map[string]float64) {
 	m["hit_ratio"] = float64(s.hits) / float64(max(s.requests, 1))
 	m["gc_cycles"] = float64(s.cycles)
 	m["alloc_bytes_per_request"] = float64(s.allocated) / float64(max(s.requests, 1))
+	if s.inflight > 0 {
+		m["duplicates"] = float64(s.duplicates)
+	}
 	m[report.PeakHeapBytes] = max(m[report.PeakHeapBytes], float64(s.peak))
 }
 

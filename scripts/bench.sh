@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Performance, measured side by side: the Go benchmarks of inspect and
-# scenario/cache with -count 10 as benchstat tables, and the time and peak
+# scenario/cache with -count 10 as benchstat tables, the containers against
+# their limits and peers (bench/), and the time and peak
 # memory of `weakscope run` at 10k, 100k and 1M objects for report-cache
 # and map-strategy, and for the whole default catalogue.
 #
@@ -38,6 +39,18 @@ fi
 echo "== scenario/cache (holders side by side, Strong as the base)"
 go test -run '^$' -bench . -count 10 ./scenario/cache/ >"$out/cache.txt"
 "${benchstat[@]}" -col /holder "$out/cache.txt"
+
+# The containers against the physical limits and public peers, in one
+# process per size, in interleaved rounds (module bench/). Each prints Go
+# benchmark lines and a table of ratios to each figure's limit.
+echo "== bench/: limits and peers, 10k entries (10 rounds) and 1M (4 rounds)"
+(
+	cd bench
+	go run . -rounds 10 -sizes 10000 -ratios "$out/ratios-10k.md" >"$out/limits-10k.txt"
+	go run . -rounds 4 -sizes 1000000 -ratios "$out/ratios-1m.md" >"$out/limits-1m.txt"
+)
+cat "$out/ratios-10k.md" "$out/ratios-1m.md"
+"${benchstat[@]}" -col /holder "$out/limits-10k.txt" "$out/limits-1m.txt" >"$out/limits-benchstat.txt" || true
 
 echo "== weakscope run: time and peak RSS (three runs each, interleaved by size)"
 go build -o "$out/weakscope" ./cmd/weakscope

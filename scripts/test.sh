@@ -32,6 +32,24 @@ fi
 echo "== go test -race"
 go test -race -count=1 ./...
 
+# The benchmarks against limits and peers are a module of their own, so
+# that the main module never depends on the peers. Here they are only
+# vetted and run once each at a small size (a few seconds); scripts/bench.sh
+# measures.
+echo "== bench/ (vet, staticcheck, one smoke round)"
+(
+	cd bench
+	unformatted=$(gofmt -l .)
+	if [ -n "$unformatted" ]; then
+		echo "gofmt would change (bench/):" >&2
+		echo "$unformatted" >&2
+		exit 1
+	fi
+	go vet ./...
+	go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	go test -count=1 ./...
+)
+
 # The project checks its own retention: the default catalogue against the
 # committed baseline (refresh it with: go run ./cmd/weakscope check --baseline testdata/baseline.json --update).
 echo "== weakscope check"

@@ -20,7 +20,7 @@ func TestConcurrentUse(t *testing.T) {
 			ops      = 1500
 			keySpace = 64
 		)
-		m := cache.NewWeakValues[int, node](cache.WithStrategy(s))
+		m := cache.NewWeakValues[int, node](cache.WithStrategy(s), cache.WithStats())
 		keys := cache.NewWeakKeys[node, int](cache.WithStrategy(s))
 		set := cache.NewWeakSet[node](cache.WithStrategy(s))
 

@@ -10,6 +10,10 @@
 //   - [WeakKeys] holds its keys weakly, by pointer identity, like Python's
 //     WeakKeyDictionary and Java's WeakHashMap.
 //   - [WeakSet] holds its elements weakly, like Python's WeakSet.
+//   - [WeakCache] is a bounded cache that is also a weak-value map: it
+//     holds its most used values strongly, up to a capacity, and finds
+//     every value it stored for as long as anyone holds it, like
+//     Caffeine's weakValues() with maximumSize.
 //
 // All of them are safe for concurrent use. The weak ones are built on
 // [weak.Pointer] and [runtime.AddCleanup]. Dropping a weak container
@@ -32,15 +36,16 @@
 //
 // # When it is not
 //
-// A weak container is not a cache with a hit-rate goal. Its entries go at
-// the first GC cycle after the rest of the program lets go of them, and GC
-// cycles come with allocation, not with how recently or how often an entry
-// was used: the busier the program, the sooner the container loses exactly
-// the entries that nobody else holds, which are the ones a cache exists to
-// keep. To keep results for reuse, bound a strong cache and give it an
-// eviction policy (LRU, LFU, a TTL). Go has no soft references, which some
-// runtimes clear only under memory pressure, so nothing here approximates
-// one.
+// A weak container alone is not a cache with a hit-rate goal. Its entries
+// go at the first GC cycle after the rest of the program lets go of them,
+// and GC cycles come with allocation, not with how recently or how often an
+// entry was used: the busier the program, the sooner the container loses
+// exactly the entries that nobody else holds, which are the ones a cache
+// exists to keep. To keep results for reuse, bound a strong cache and give
+// it an eviction policy (LRU, LFU, a TTL) — or use [WeakCache], which is
+// such a cache and also never lets a value that is still in use be built a
+// second time for its key. Go has no soft references, which some runtimes
+// clear only under memory pressure, so nothing here approximates one.
 //
 // # When entries go
 //
@@ -76,15 +81,19 @@
 //
 // # Cost
 //
-// Measured over 10,000 int keys and 48-byte values on a shared 2-core
-// machine (docs/CACHE.md has the tables and the commands that made them):
-// a Get that hits takes 1.5 to 2.5 times as long as Strong's, about 25 ns
-// against 15. A Put of a new value takes 1.5 to 2 µs under Cleanup and
-// about half that under Sweep, against 0.1 µs for Strong: the runtime files
-// each object's weak handle and cleanup in a per-span list that it searches
-// linearly, and that search is most of the cost. A Delete takes about
-// 0.5 µs under Cleanup, whose cleanup must be found and stopped, and about
-// as long as Strong's under Sweep. Beyond Strong's 24 heap bytes per entry
-// Cleanup adds 85 and Sweep 45, and the runtime keeps another 32 bytes per
-// weak handle and 56 per cleanup off the heap.
+// Each container's figures are measured against what no implementation
+// can avoid, in one process and interleaved rounds (module bench/; the
+// tables and the commands that make them are in docs/PERFORMANCE.md): a
+// Put costs about what the runtime charges for weak.Make (and, under
+// Cleanup, runtime.AddCleanup), most of it the runtime's linear search of
+// the per-span list where it files weak handles and cleanups; a lookup
+// about what a map under a mutex costs, plus weak.Pointer.Value; an
+// iteration about what a locked range over a map of weak pointers costs.
+// The entries are split over shards with a lock each, so concurrent
+// readers rarely meet on one lock word. A table whose entries fall to a
+// quarter of their peak is rebuilt at its live size, so a container gives
+// its memory back after a mass release. Beyond the runtime's weak handle
+// (16 bytes on the heap and 32 off it), an entry costs its map slot and,
+// under Cleanup, the cleanup's argument and call (32 bytes on the heap,
+// 56 off it). Lookups are counted only [WithStats].
 package cache

@@ -172,3 +172,42 @@ func ExampleWithStrategy() {
 	// Output:
 	// found: false
 }
+
+// Page is a rendered page: expensive to build, and shared by every request
+// that shows it.
+type Page struct {
+	Path string
+	HTML []byte
+}
+
+// A WeakCache keeps its most used pages alive up to its capacity, and
+// finds every other page for as long as some request still holds it, so
+// two requests never render two copies of a page at once.
+func ExampleWeakCache() {
+	pages := cache.NewWeakCache[string, Page](2)
+	render := func(path string) *Page {
+		p, _ := pages.LoadOrStore(path, &Page{Path: path, HTML: []byte("<h1>" + path + "</h1>")})
+		return p
+	}
+	home, about := render("/"), render("/about")
+	fmt.Println("held strongly:", pages.Held(), "of", pages.Capacity())
+
+	// The cache is full: a page used once is held only by its request.
+	inFlight := render("/report")
+	fmt.Println("held strongly:", pages.Held())
+	// A second request while the first still holds it gets the same page
+	// (and the page, found again, earns a place among the strong ones).
+	fmt.Println("same page:", render("/report") == inFlight)
+
+	inFlight = nil // the request is done
+	_ = inFlight
+	settle(pages.Len)
+	fmt.Println("entries:", pages.Len(), "held strongly:", pages.Held())
+	runtime.KeepAlive(home)
+	runtime.KeepAlive(about)
+	// Output:
+	// held strongly: 2 of 2
+	// held strongly: 2
+	// same page: true
+	// entries: 3 held strongly: 2
+}

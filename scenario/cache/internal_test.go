@@ -3,7 +3,6 @@ package cache
 import (
 	"context"
 	"runtime"
-	"sync"
 	"testing"
 	"weak"
 
@@ -35,21 +34,21 @@ func TestReapAfterReplaceKeepsNewEntry(t *testing.T) {
 	w := NewWeakValues[string, item]()
 	v1, v2 := &item{id: 1}, &item{id: 2}
 	w.Put("k", v1)
-	stale := wvReapArg[string, item]{c: w.c.self, key: "k", wp: weak.Make(v1)}
+	stale := wvReapArg[string, item]{key: "k", wp: weak.Make(v1)}
 	w.Put("k", v2)
-	reapValue(stale)
+	w.c.reap(stale)
 	if got, ok := w.Get("k"); !ok || got != v2 {
 		t.Fatalf("after a stale cleanup: Get = %p, %v; want %p", got, ok, v2)
 	}
 	w.Delete("k")
 	w.Put("k", v2)
-	reapValue(stale)
+	w.c.reap(stale)
 	if got, ok := w.Get("k"); !ok || got != v2 {
 		t.Fatalf("after Delete, Put and a stale cleanup: Get = %p, %v; want %p", got, ok, v2)
 	}
 
 	// The cleanup registered for the current entry does remove it.
-	reapValue(wvReapArg[string, item]{c: w.c.self, key: "k", wp: weak.Make(v2)})
+	w.c.reap(wvReapArg[string, item]{key: "k", wp: weak.Make(v2)})
 	if w.Len() != 0 {
 		t.Fatalf("the current entry's cleanup left Len = %d", w.Len())
 	}
@@ -66,13 +65,14 @@ func TestRemoveIfSame(t *testing.T) {
 	w := NewWeakValues[string, item]()
 	v1, v2 := &item{id: 1}, &item{id: 2}
 	w.Put("k", v2)
-	if w.c.removeIfSame("k", weak.Make(v1)) {
+	rm := func(k string, wp weak.Pointer[item]) bool { return w.c.removeIfSame(w.c.shardOf(k), k, wp) }
+	if rm("k", weak.Make(v1)) {
 		t.Fatal("removeIfSame removed an entry holding another value")
 	}
-	if w.c.removeIfSame("absent", weak.Make(v1)) {
+	if rm("absent", weak.Make(v1)) {
 		t.Fatal("removeIfSame removed an absent entry")
 	}
-	if !w.c.removeIfSame("k", weak.Make(v2)) || w.Len() != 0 {
+	if !rm("k", weak.Make(v2)) || w.Len() != 0 {
 		t.Fatal("removeIfSame kept the entry holding that very value")
 	}
 	runtime.KeepAlive(v1)
@@ -82,7 +82,7 @@ func TestRemoveIfSame(t *testing.T) {
 // 5. A Get that finds a dead entry reports a miss, counts it as stale and
 // removes the entry.
 func TestGetFindsDeadEntry(t *testing.T) {
-	w := NewWeakValues[string, item](WithStrategy(Sweep), withoutSweeper())
+	w := NewWeakValues[string, item](WithStrategy(Sweep), withoutSweeper(), WithStats())
 	live := &item{id: 1}
 	w.Put("live", live)
 	wp := putDropped(w, "dead")
@@ -107,7 +107,7 @@ func TestGetFindsDeadEntry(t *testing.T) {
 
 // LoadOrStore on a dead entry replaces it.
 func TestLoadOrStoreFindsDeadEntry(t *testing.T) {
-	w := NewWeakValues[string, item](WithStrategy(Sweep), withoutSweeper())
+	w := NewWeakValues[string, item](WithStrategy(Sweep), withoutSweeper(), WithStats())
 	wp := putDropped(w, "k")
 	if _, err := inspect.WaitCollected(context.Background(), wp); err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestDroppedWeakValuesReleasesKeysAndInternals(t *testing.T) {
 }
 
 //go:noinline
-func fillWeakValues(s Strategy, vals []*item) (weak.Pointer[WeakValues[*item, item]], weak.Pointer[wvCore[*item, item]], []weak.Pointer[item]) {
+func fillWeakValues(s Strategy, vals []*item) (weak.Pointer[WeakValues[*item, item]], weak.Pointer[wvCore[*item, item, struct{}]], []weak.Pointer[item]) {
 	w := NewWeakValues[*item, item](WithStrategy(s))
 	var keys []weak.Pointer[item]
 	for _, v := range vals {
@@ -304,7 +304,7 @@ func TestDroppedSweepContainerDuringBackToBackCycles(t *testing.T) {
 }
 
 //go:noinline
-func fillSweepValues(vals []*item) (weak.Pointer[WeakValues[int, item]], weak.Pointer[wvCore[int, item]]) {
+func fillSweepValues(vals []*item) (weak.Pointer[WeakValues[int, item]], weak.Pointer[wvCore[int, item, struct{}]]) {
 	w := NewWeakValues[int, item](WithStrategy(Sweep))
 	for i, v := range vals {
 		w.Put(i, v)
@@ -364,19 +364,20 @@ func TestAwaitSweep(t *testing.T) {
 			keep := fillHalfDead(n, func(i int, v *item) { w.Put(i, v) })
 			runtime.GC()
 			w.AwaitSweep()
-			if dead := countDead(&w.c.mu, w.c.m, deadValue[int, item]); dead != 0 {
+			if dead := countDead(&w.c.table); dead != 0 {
 				t.Fatalf("%d dead entries right after AwaitSweep (Len %d)", dead, w.Len())
 			}
 			// A second call in the same cycle does not sweep again: a dead
 			// entry planted now stays (unless a cycle ran meanwhile).
 			cycle := inspect.Read().Cycle
-			w.c.mu.Lock()
-			w.c.m[-1] = wvEntry[item]{} // a zero weak pointer is dead
-			w.c.mu.Unlock()
+			sh := w.c.shardOf(-1)
+			sh.mu.Lock()
+			sh.m[-1] = wvEntry[item, struct{}]{} // a zero weak pointer is dead
+			sh.mu.Unlock()
 			w.AwaitSweep()
-			w.c.mu.RLock()
-			_, planted := w.c.m[-1]
-			w.c.mu.RUnlock()
+			sh.mu.RLock()
+			_, planted := sh.m[-1]
+			sh.mu.RUnlock()
 			if !planted && inspect.Read().Cycle == cycle {
 				t.Errorf("a second AwaitSweep in the same cycle swept again")
 			}
@@ -387,7 +388,7 @@ func TestAwaitSweep(t *testing.T) {
 			keep := fillHalfDead(n, func(i int, v *item) { w.Put(v, i) })
 			runtime.GC()
 			w.AwaitSweep()
-			if dead := countDead(&w.c.mu, w.c.m, deadKey[item, int]); dead != 0 {
+			if dead := countDead(&w.c.table); dead != 0 {
 				t.Fatalf("%d dead entries right after AwaitSweep (Len %d)", dead, w.Len())
 			}
 			runtime.KeepAlive(keep)
@@ -397,7 +398,7 @@ func TestAwaitSweep(t *testing.T) {
 			keep := fillHalfDead(n, func(_ int, v *item) { s.Add(v) })
 			runtime.GC()
 			s.AwaitSweep()
-			if dead := countDead(&s.c.mu, s.c.m, deadKey[item, struct{}]); dead != 0 {
+			if dead := countDead(&s.c.table); dead != 0 {
 				t.Fatalf("%d dead entries right after AwaitSweep (Len %d)", dead, s.Len())
 			}
 			runtime.KeepAlive(keep)
@@ -418,15 +419,18 @@ func TestAwaitSweepCleanupIsNoOp(t *testing.T) {
 	runtime.KeepAlive(keep)
 }
 
-// countDead counts m's entries that dead reports, under mu.
-func countDead[MK comparable, E any](mu *sync.RWMutex, m map[MK]E, dead func(MK, E) bool) int {
-	mu.RLock()
-	defer mu.RUnlock()
+// countDead counts t's dead entries, each shard under its lock.
+func countDead[MK comparable, E entry[T], T any](t *table[MK, E, T]) int {
 	n := 0
-	for k, e := range m {
-		if dead(k, e) {
-			n++
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.RLock()
+		for k, e := range s.m {
+			if t.dead(k, e) {
+				n++
+			}
 		}
+		s.mu.RUnlock()
 	}
 	return n
 }

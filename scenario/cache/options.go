@@ -40,6 +40,7 @@ type Option interface {
 
 type config struct {
 	strategy Strategy
+	stats    bool // count lookups: see WithStats
 	// noSweeper leaves a Sweep container without its per-cycle sweep, so
 	// that tests can observe dead entries deterministically. Only the
 	// package's own tests set it.
@@ -70,4 +71,13 @@ func WithStrategy(s Strategy) Option {
 		panic(fmt.Sprintf("cache: unknown strategy %d", uint8(s)))
 	}
 	return optionFunc(func(c *config) { c.strategy = s })
+}
+
+// WithStats makes the container count its lookups: Stats then reports
+// Hits, Misses and StaleMisses too. Counting costs an atomic add on every
+// lookup, about as much as the rest of a lookup that finds its shard's
+// lock free, so it is off by default (as Caffeine's recordStats() is);
+// Puts and Reclaimed, counted on paths that write anyway, are always kept.
+func WithStats() Option {
+	return optionFunc(func(c *config) { c.stats = true })
 }

@@ -15,7 +15,7 @@ import (
 // and an element that dies is no longer counted.
 func TestWeakSet(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s cache.Strategy) {
-		set := cache.NewWeakSet[node](cache.WithStrategy(s))
+		set := cache.NewWeakSet[node](cache.WithStrategy(s), cache.WithStats())
 		a, b, absent := &node{id: 1}, &node{id: 2}, &node{id: 3}
 		set.Add(a)
 		set.Add(a)
@@ -165,4 +165,31 @@ func addStrong(set *cache.StrongSet[node]) weak.Pointer[node] {
 	set.Add(x)
 	set.Add(x)
 	return weak.Make(x)
+}
+
+// Looking up an element makes no weak pointer: were it to, each object
+// looked up for the first time would get a weak handle, a 16-byte
+// allocation, and this would count 1,000 of them.
+func TestWeakSetLookupsMakeNoWeakPointer(t *testing.T) {
+	forEachStrategy(t, func(t *testing.T, s cache.Strategy) {
+		set := cache.NewWeakSet[node](cache.WithStrategy(s))
+		member := &node{}
+		set.Add(member)
+		fresh := newNodes(1000)
+		allocs := testing.AllocsPerRun(1, func() {
+			for _, x := range fresh {
+				if set.Contains(x) || set.Remove(x) {
+					t.Fatal("a stranger was found")
+				}
+			}
+			set.Add(member) // already there
+			if !set.Contains(member) {
+				t.Fatal("the member was not found")
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%v allocations for 2,000 lookups of fresh objects and a repeated Add, want 0", allocs)
+		}
+		runtime.KeepAlive(fresh)
+	})
 }

@@ -5,15 +5,25 @@ import (
 	"sync"
 )
 
-// Strong is the textbook cache: a map from keys to pointers behind a lock.
+// Strong is the textbook cache: a map from keys to pointers behind a mutex.
 // It keeps every value it holds alive until the value is deleted or the
 // Strong itself is dropped, which is what a cache with a hit-rate goal needs
 // and what weakscope's scenarios compare the weak containers against.
 //
+// It is deliberately the plain thing a Go developer writes first, a
+// sync.Mutex and a map, because it is what the weak containers are
+// measured against.
+//
 // Create one with [NewStrong]. A Strong is safe for concurrent use.
 type Strong[K comparable, V any] struct {
-	mu sync.RWMutex
-	m  map[K]*V
+	mu    sync.Mutex
+	m     map[K]*V
+	snaps snapshots[strongItem[K, V]]
+}
+
+type strongItem[K comparable, V any] struct {
+	k K
+	v *V
 }
 
 // NewStrong returns an empty Strong.
@@ -36,9 +46,9 @@ func (s *Strong[K, V]) Put(k K, v *V) {
 
 // Get returns the value stored under k.
 func (s *Strong[K, V]) Get(k K) (v *V, ok bool) {
-	s.mu.RLock()
+	s.mu.Lock()
 	v, ok = s.m[k]
-	s.mu.RUnlock()
+	s.mu.Unlock()
 	return v, ok
 }
 
@@ -51,8 +61,8 @@ func (s *Strong[K, V]) Delete(k K) {
 
 // Len returns the number of entries.
 func (s *Strong[K, V]) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return len(s.m)
 }
 
@@ -62,17 +72,14 @@ func (s *Strong[K, V]) Len() int {
 // yielded, and entries deleted meanwhile still are.
 func (s *Strong[K, V]) All() iter.Seq2[K, *V] {
 	return func(yield func(K, *V) bool) {
-		type item struct {
-			k K
-			v *V
-		}
-		s.mu.RLock()
-		snap := make([]item, 0, len(s.m))
+		s.mu.Lock()
+		snap := s.snaps.get(len(s.m))
 		for k, v := range s.m {
-			snap = append(snap, item{k, v})
+			*snap = append(*snap, strongItem[K, V]{k, v})
 		}
-		s.mu.RUnlock()
-		for _, it := range snap {
+		s.mu.Unlock()
+		defer s.snaps.put(snap)
+		for _, it := range *snap {
 			if !yield(it.k, it.v) {
 				return
 			}
@@ -86,8 +93,9 @@ func (s *Strong[K, V]) All() iter.Seq2[K, *V] {
 //
 // Create one with [NewStrongSet]. A StrongSet is safe for concurrent use.
 type StrongSet[T any] struct {
-	mu sync.RWMutex
-	m  map[*T]struct{}
+	mu    sync.Mutex
+	m     map[*T]struct{}
+	snaps snapshots[*T]
 }
 
 // NewStrongSet returns an empty StrongSet.
@@ -117,16 +125,16 @@ func (s *StrongSet[T]) Remove(x *T) bool {
 
 // Contains reports whether x is in the set.
 func (s *StrongSet[T]) Contains(x *T) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	_, ok := s.m[x]
 	return ok
 }
 
 // Len returns the number of elements.
 func (s *StrongSet[T]) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return len(s.m)
 }
 
@@ -134,13 +142,14 @@ func (s *StrongSet[T]) Len() int {
 // starts; the loop body may add or remove elements.
 func (s *StrongSet[T]) All() iter.Seq[*T] {
 	return func(yield func(*T) bool) {
-		s.mu.RLock()
-		snap := make([]*T, 0, len(s.m))
+		s.mu.Lock()
+		snap := s.snaps.get(len(s.m))
 		for x := range s.m {
-			snap = append(snap, x)
+			*snap = append(*snap, x)
 		}
-		s.mu.RUnlock()
-		for _, x := range snap {
+		s.mu.Unlock()
+		defer s.snaps.put(snap)
+		for _, x := range *snap {
 			if !yield(x) {
 				return
 			}

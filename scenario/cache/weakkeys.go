@@ -3,6 +3,7 @@ package cache
 import (
 	"iter"
 	"runtime"
+	"unsafe"
 	"weak"
 )
 
@@ -34,9 +35,11 @@ import (
 // since cleanups are not promised to run for zero-size objects.
 //
 // A nil key is never stored: Put(nil, v) does nothing and Get(nil) reports a
-// miss. Looking up a key attaches the runtime's weak handle to it if it had
-// none (a 16-byte allocation that lives as long as the key); the runtime has
-// no way to ask about a weak pointer without making one.
+// miss. Entries are found by the key's address and confirmed by the weak
+// pointer stored with them, so Get, Delete and a Put that replaces a value
+// make no weak pointer: only the first Put of a key does. An address that
+// the collector has reused for a new object never finds the dead key's
+// entry, since that entry's weak pointer no longer leads anywhere.
 //
 // Create one with [NewWeakKeys]; the zero value is not usable. A WeakKeys is
 // safe for concurrent use, and dropping it releases its values and its
@@ -46,26 +49,33 @@ type WeakKeys[K any, V any] struct {
 }
 
 // wkCore is everything a WeakKeys or a WeakSet owns; it is separate from
-// them for the same reasons as wvCore.
+// them for the same reasons as wvCore. Entries are filed under the key's
+// address, which is stable (Go's heap objects do not move) and costs
+// nothing to compute, where a weak pointer as the map key would cost a
+// weak.Make, a lock and a walk of the runtime's per-span list, on every
+// lookup.
 type wkCore[K any, V any] struct {
-	table[weak.Pointer[K], wkEntry[V]]
-	self weak.Pointer[wkCore[K, V]]
-	reap func(wkReapArg[K, V]) // reapKey, instantiated once
+	table[uintptr, wkEntry[K, V], K]
+	self  weak.Pointer[wkCore[K, V]]
+	reap  func(wkReapArg[K]) // every entry's cleanup, made once
+	snaps snapshots[wkItem[K, V]]
 }
 
-type wkEntry[V any] struct {
+type wkEntry[K any, V any] struct {
+	// wp is the key, weakly: an entry is k's only while wp.Value() == k,
+	// which also tells a dead key's entry from a new object at its address.
+	wp  weak.Pointer[K]
 	val V
 	cl  runtime.Cleanup // zero under Sweep
 }
 
-func (e wkEntry[V]) stopCleanup() { e.cl.Stop() }
+func (e wkEntry[K, V]) retired() retiredCleanup[K] { return retiredCleanup[K]{e.wp, e.cl} }
 
 // wkReapArg identifies an entry for the cleanup attached to its key. It
-// holds only weak pointers, so it keeps neither the key nor the container
-// alive.
-type wkReapArg[K any, V any] struct {
-	c weak.Pointer[wkCore[K, V]]
-	k weak.Pointer[K]
+// keeps neither the key nor the container alive.
+type wkReapArg[K any] struct {
+	addr uintptr
+	wp   weak.Pointer[K]
 }
 
 // NewWeakKeys returns an empty WeakKeys. The default strategy is [Cleanup];
@@ -84,14 +94,18 @@ func newWKCore[K any, V any, O any](owner *O, opts []Option) *wkCore[K, V] {
 		cfg.strategy = Sweep
 	}
 	c := &wkCore[K, V]{}
-	c.init(deadKey[K, V])
-	c.self = weak.Make(c)
+	c.init(cfg, deadKey[K, V])
+	self := weak.Make(c)
+	c.self = self
 	runtime.AddCleanup(owner, closeKeys[K, V], c)
 	switch cfg.strategy {
 	case Cleanup:
-		c.reap = reapKey[K, V]
+		c.reap = func(a wkReapArg[K]) {
+			if c := self.Value(); c != nil {
+				c.reapKey(a)
+			}
+		}
 	case Sweep:
-		c.sweep = true
 		if !cfg.noSweeper {
 			sweepEachCycle(c.self, (*wkCore[K, V]).sweepAll)
 		}
@@ -130,7 +144,9 @@ func (w *WeakKeys[K, V]) Len() int { return w.c.len() }
 // iterating keeps no key alive.
 func (w *WeakKeys[K, V]) All() iter.Seq2[*K, V] {
 	return func(yield func(*K, V) bool) {
-		for _, it := range w.c.snapshot() {
+		snap := w.c.snapshot()
+		defer w.c.snaps.put(snap)
+		for _, it := range *snap {
 			if k := it.k.Value(); k != nil && !yield(k, it.v) {
 				return
 			}
@@ -139,49 +155,68 @@ func (w *WeakKeys[K, V]) All() iter.Seq2[*K, V] {
 }
 
 // Stats returns the container's counters.
-func (w *WeakKeys[K, V]) Stats() Stats { return w.c.stats.snapshot() }
+func (w *WeakKeys[K, V]) Stats() Stats { return w.c.stats() }
+
+// addr is k's address, the map key of its entry.
+func addr[K any](k *K) uintptr { return uintptr(unsafe.Pointer(k)) }
 
 func (c *wkCore[K, V]) put(k *K, v V) {
 	if k == nil {
 		return
 	}
-	c.stats.puts.Add(1)
-	wp := weak.Make(k)
-	c.mu.Lock()
-	if e, ok := c.m[wp]; ok {
+	a := addr(k)
+	s := c.shardOf(a)
+	s.puts.Add(1)
+	s.mu.Lock()
+	if e, ok := s.m[a]; ok && e.wp.Value() == k {
 		e.val = v
-		c.m[wp] = e
-		c.mu.Unlock()
+		s.m[a] = e
+		s.mu.Unlock()
 		return
 	}
+	s.mu.Unlock()
+
+	// k's first insert: make its weak pointer and its cleanup without
+	// holding the lock, which readers of this shard would wait for.
+	wp := weak.Make(k)
 	var cl runtime.Cleanup
 	if !c.sweep {
-		// Only a key's first insert registers a cleanup, so it is done
-		// under the lock rather than registered and then found redundant.
-		cl = runtime.AddCleanup(k, c.reap, wkReapArg[K, V]{c: c.self, k: wp})
+		cl = runtime.AddCleanup(k, c.reap, wkReapArg[K]{addr: a, wp: wp})
 	}
-	c.m[wp] = wkEntry[V]{val: v, cl: cl}
-	if c.sweep {
-		c.scanOnWrite()
+	s.mu.Lock()
+	if e, ok := s.m[a]; ok && e.wp == wp {
+		// Another Put of k got there first, with a cleanup of its own.
+		e.val = v
+		s.m[a] = e
+		s.mu.Unlock()
+		cl.Stop()
+		runtime.KeepAlive(k)
+		return
 	}
-	c.mu.Unlock()
+	// An entry still filed at this address belongs to a dead object:
+	// its weak pointer is not k's. insert retires it.
+	_, _, due := s.insert(&c.table, a, wkEntry[K, V]{wp: wp, val: v, cl: cl})
+	s.mu.Unlock()
+	stop(due)
 	runtime.KeepAlive(k)
 }
 
 func (c *wkCore[K, V]) get(k *K) (v V, ok bool) {
 	if k != nil {
-		wp := weak.Make(k)
-		c.mu.RLock()
-		var e wkEntry[V]
-		e, ok = c.m[wp]
-		c.mu.RUnlock()
-		// The caller holds k, so a found entry's key is alive.
-		if ok {
-			c.stats.hits.Add(1)
+		s := c.shardOf(addr(k))
+		s.mu.RLock()
+		e, found := s.m[addr(k)]
+		s.mu.RUnlock()
+		// The caller holds k, so an entry whose weak pointer leads to k is
+		// alive; one that leads elsewhere (nowhere) is a dead object's.
+		if found && e.wp.Value() == k {
+			s.hit()
 			return e.val, true
 		}
+		s.miss()
+		return v, false
 	}
-	c.stats.misses.Add(1)
+	c.shards[0].miss()
 	return v, false
 }
 
@@ -189,14 +224,18 @@ func (c *wkCore[K, V]) remove(k *K) bool {
 	if k == nil {
 		return false
 	}
-	wp := weak.Make(k)
-	c.mu.Lock()
-	e, ok := c.m[wp]
+	a := addr(k)
+	s := c.shardOf(a)
+	s.mu.Lock()
+	e, ok := s.m[a]
+	ok = ok && e.wp.Value() == k
+	var due []retiredCleanup[K]
 	if ok {
-		delete(c.m, wp)
+		due = s.remove(&c.table, a, e)
 	}
-	c.mu.Unlock()
-	e.cl.Stop()
+	s.mu.Unlock()
+	stop(due)
+	runtime.KeepAlive(k)
 	return ok
 }
 
@@ -205,30 +244,31 @@ type wkItem[K any, V any] struct {
 	v V
 }
 
-func (c *wkCore[K, V]) snapshot() []wkItem[K, V] {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	snap := make([]wkItem[K, V], 0, len(c.m))
-	for k, e := range c.m {
-		snap = append(snap, wkItem[K, V]{k, e.val})
+// snapshot copies every entry's weak key and value; the slice comes from
+// c.snaps, and the caller gives it back.
+func (c *wkCore[K, V]) snapshot() *[]wkItem[K, V] {
+	snap := c.snaps.get(c.len())
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		for _, e := range s.m {
+			*snap = append(*snap, wkItem[K, V]{e.wp, e.val})
+		}
+		s.mu.RUnlock()
 	}
 	return snap
 }
 
 // reapKey is the cleanup of one entry, run after the cycle that collected
-// its key. A dead key's weak pointer can never be made again, since a new
-// object gets a new weak handle even at a reused address, so whatever entry
-// is still filed under it belongs to the dead key and can go.
-func reapKey[K any, V any](a wkReapArg[K, V]) {
-	c := a.c.Value()
-	if c == nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.m[a.k]; ok {
-		delete(c.m, a.k)
-		c.stats.reclaimed.Add(1)
+// its key. It removes the entry only if it still holds that key's weak
+// pointer: a new object at the same address may have its own entry there
+// by now.
+func (c *wkCore[K, V]) reapKey(a wkReapArg[K]) {
+	s := c.shardOf(a.addr)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[a.addr]; ok && e.wp == a.wp {
+		s.reclaim(&c.table, a.addr)
 	}
 }
 
@@ -238,4 +278,4 @@ func reapKey[K any, V any](a wkReapArg[K, V]) {
 // keys live; under Sweep it stops the sweeper (see sweepEachCycle).
 func closeKeys[K any, V any](c *wkCore[K, V]) { c.close() }
 
-func deadKey[K any, V any](k weak.Pointer[K], _ wkEntry[V]) bool { return k.Value() == nil }
+func deadKey[K any, V any](_ uintptr, e wkEntry[K, V]) bool { return e.wp.Value() == nil }

@@ -19,7 +19,7 @@ type meta struct {
 
 func TestWeakKeysByIdentity(t *testing.T) {
 	forEachStrategy(t, func(t *testing.T, s cache.Strategy) {
-		m := cache.NewWeakKeys[node, meta](cache.WithStrategy(s))
+		m := cache.NewWeakKeys[node, meta](cache.WithStrategy(s), cache.WithStats())
 		a, b := &node{id: 1}, &node{id: 1} // equal, but two objects
 		m.Put(a, meta{label: "a"})
 		m.Put(b, meta{label: "b"})

@@ -19,6 +19,11 @@ import (
 // A set whose element type is zero-size uses the Sweep strategy whatever it
 // was given. nil is never an element.
 //
+// Elements are found by their address and confirmed by the weak pointer
+// stored with them, so Contains, Remove and adding an element already in
+// the set make no weak pointer; an object that the collector has placed at
+// the address of a dead element is a different element.
+//
 // Create one with [NewWeakSet]; the zero value is not usable. A WeakSet is
 // safe for concurrent use, and dropping it releases its internals even
 // while its elements are still alive elsewhere.
@@ -67,7 +72,9 @@ func (s *WeakSet[T]) Len() int { return s.c.len() }
 // snapshot holds the elements weakly.
 func (s *WeakSet[T]) All() iter.Seq[*T] {
 	return func(yield func(*T) bool) {
-		for _, it := range s.c.snapshot() {
+		snap := s.c.snapshot()
+		defer s.c.snaps.put(snap)
+		for _, it := range *snap {
 			if x := it.k.Value(); x != nil && !yield(x) {
 				return
 			}
@@ -77,4 +84,4 @@ func (s *WeakSet[T]) All() iter.Seq[*T] {
 
 // Stats returns the set's counters: Add counts as a put and Contains as a
 // lookup.
-func (s *WeakSet[T]) Stats() Stats { return s.c.stats.snapshot() }
+func (s *WeakSet[T]) Stats() Stats { return s.c.stats() }

@@ -28,39 +28,43 @@ import (
 // WeakValues is safe for concurrent use, and dropping it releases its
 // keys and its internals even while its values are still alive elsewhere.
 type WeakValues[K comparable, V any] struct {
-	c *wvCore[K, V]
+	c *wvCore[K, V, struct{}]
 }
 
 // wvCore is everything a WeakValues owns. It is a separate object so that
 // the WeakValues, the only thing users hold, can die even while a cleanup or
 // a sweep is using the core, and so that the WeakValues' own cleanup can
 // then close the core: stop its per-entry cleanups and its sweeper.
-type wvCore[K comparable, V any] struct {
-	table[K, wvEntry[V]]
-	// self is what per-entry cleanups and the sweeper hold, so that
+//
+// X is what else an entry records: nothing for a WeakValues, the slot of
+// the value's strong reference for a WeakCache.
+type wvCore[K comparable, V any, X comparable] struct {
+	table[K, wvEntry[V, X], V]
+	// self is what the sweeper and the cleanups' function hold, so that
 	// neither keeps the core alive.
-	self weak.Pointer[wvCore[K, V]]
-	// reap is reapValue instantiated once: passing a generic function to
-	// AddCleanup builds a closure, and building it per insert would cost an
-	// allocation each time.
-	reap func(wvReapArg[K, V])
+	self weak.Pointer[wvCore[K, V, X]]
+	// reap is every entry's cleanup, made once per container: it refers
+	// to the core (weakly), so that each entry's argument need not.
+	reap  func(wvReapArg[K, V])
+	snaps snapshots[wvItem[K, V]]
 }
 
-type wvEntry[V any] struct {
+type wvEntry[V any, X comparable] struct {
+	// x comes first: a zero-size last field would be padded.
+	x  X
 	wp weak.Pointer[V]
-	// cl is the entry's cleanup, stopped when the entry is deleted or
-	// replaced so that a value outliving its entry does not collect
+	// cl is the entry's cleanup, stopped when the entry leaves the map
+	// and its value outlives that by a GC cycle (see retirements), so
+	// that a value outliving many entries does not collect
 	// registrations. Zero under Sweep, where stopping it does nothing.
 	cl runtime.Cleanup
 }
 
-func (e wvEntry[V]) stopCleanup() { e.cl.Stop() }
+func (e wvEntry[V, X]) retired() retiredCleanup[V] { return retiredCleanup[V]{e.wp, e.cl} }
 
-// wvReapArg identifies one entry for its cleanup. It holds the core and the
-// value only weakly; the key is released by closeValues if the container
-// dies first.
+// wvReapArg identifies one entry for its cleanup. It holds the value only
+// weakly; the key is released by closeValues if the container dies first.
 type wvReapArg[K comparable, V any] struct {
-	c   weak.Pointer[wvCore[K, V]]
 	key K
 	wp  weak.Pointer[V]
 }
@@ -68,25 +72,32 @@ type wvReapArg[K comparable, V any] struct {
 // NewWeakValues returns an empty WeakValues. The default strategy is
 // [Cleanup]; see [WithStrategy].
 func NewWeakValues[K comparable, V any](opts ...Option) *WeakValues[K, V] {
-	cfg := newConfig(opts)
+	w := &WeakValues[K, V]{c: newWVCore[K, V, struct{}](newConfig(opts))}
+	runtime.AddCleanup(w, closeValues[K, V, struct{}], w.c)
+	return w
+}
+
+func newWVCore[K comparable, V any, X comparable](cfg config) *wvCore[K, V, X] {
 	if untrackable[V]() {
 		cfg.strategy = Sweep
 	}
-	c := &wvCore[K, V]{}
-	c.init(deadValue[K, V])
-	c.self = weak.Make(c)
-	w := &WeakValues[K, V]{c: c}
-	runtime.AddCleanup(w, closeValues[K, V], c)
+	c := &wvCore[K, V, X]{}
+	c.init(cfg, deadValue[K, V, X])
+	self := weak.Make(c)
+	c.self = self
 	switch cfg.strategy {
 	case Cleanup:
-		c.reap = reapValue[K, V]
+		c.reap = func(a wvReapArg[K, V]) {
+			if c := self.Value(); c != nil {
+				c.removeIfSame(c.shardOf(a.key), a.key, a.wp)
+			}
+		}
 	case Sweep:
-		c.sweep = true
 		if !cfg.noSweeper {
-			sweepEachCycle(c.self, (*wvCore[K, V]).sweepAll)
+			sweepEachCycle(c.self, (*wvCore[K, V, X]).sweepAll)
 		}
 	}
-	return w
+	return c
 }
 
 // Put stores v under k, replacing any previous value. Put(k, nil) is the
@@ -96,54 +107,112 @@ func (w *WeakValues[K, V]) Put(k K, v *V) {
 		w.Delete(k)
 		return
 	}
-	c := w.c
-	c.stats.puts.Add(1)
-	wp := weak.Make(v)
-	var cl runtime.Cleanup
-	if !c.sweep {
-		// Registered before taking the lock: the runtime's own locking
-		// need not lengthen ours, and v is alive until the KeepAlive
-		// below, so the cleanup cannot run before the entry exists.
-		cl = runtime.AddCleanup(v, c.reap, wvReapArg[K, V]{c: c.self, key: k, wp: wp})
-	}
-	c.mu.Lock()
-	old, had := c.m[k]
-	if had && old.wp == wp {
-		// v is already there with a cleanup of its own.
-		c.mu.Unlock()
-		cl.Stop()
-	} else {
-		c.m[k] = wvEntry[V]{wp: wp, cl: cl}
-		if c.sweep {
-			c.scanOnWrite()
-		}
-		c.mu.Unlock()
-		old.cl.Stop()
-	}
+	w.c.put(k, v, false)
 	runtime.KeepAlive(v)
 	// The WeakValues must outlive the registration, or closeValues could
 	// run before this entry exists and leave its cleanup holding k.
 	runtime.KeepAlive(w)
 }
 
+// put stores v (not nil) under k. It returns v's weak pointer, the entry v
+// replaced, if any, and whether v was stored anew (false if k already held
+// v).
+//
+// With inherit, the new entry keeps the x of the entry it replaces.
+func (c *wvCore[K, V, X]) put(k K, v *V, inherit bool) (wp weak.Pointer[V], old wvEntry[V, X], had, stored bool) {
+	s := c.shardOf(k)
+	s.puts.Add(1)
+	wp = weak.Make(v)
+	s.mu.RLock()
+	old, had = s.m[k]
+	s.mu.RUnlock()
+	if had && old.wp == wp {
+		return wp, old, had, false // v is already there, with a cleanup of its own
+	}
+	var cl runtime.Cleanup
+	if !c.sweep {
+		// Registered before taking the lock: the runtime's own locking
+		// need not lengthen ours, and v is alive until the caller's
+		// KeepAlive, so the cleanup cannot run before the entry exists.
+		cl = runtime.AddCleanup(v, c.reap, wvReapArg[K, V]{key: k, wp: wp})
+	}
+	s.mu.Lock()
+	cur, ok := s.m[k]
+	if ok && cur.wp == wp {
+		// Another Put of v won the race; it has a cleanup of its own.
+		s.mu.Unlock()
+		cl.Stop()
+		return wp, cur, true, false
+	}
+	e := wvEntry[V, X]{wp: wp, cl: cl}
+	if inherit && ok {
+		e.x = cur.x
+	}
+	old, had, due := s.insert(&c.table, k, e)
+	s.mu.Unlock()
+	stop(due)
+	return wp, old, had, true
+}
+
+// setX records x in k's entry if it still holds wp, and reports whether
+// it did.
+func (c *wvCore[K, V, X]) setX(k K, wp weak.Pointer[V], x X) bool {
+	s := c.shardOf(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.m[k]
+	if !ok || e.wp != wp {
+		return false
+	}
+	e.x = x
+	s.m[k] = e
+	return true
+}
+
+// clearX replaces x by zero in k's entry if the entry still records x.
+func (c *wvCore[K, V, X]) clearX(k K, x X) {
+	s := c.shardOf(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[k]; ok && e.x == x {
+		var zero X
+		e.x = zero
+		s.m[k] = e
+	}
+}
+
+// peekX returns the x of k's entry.
+func (c *wvCore[K, V, X]) peekX(k K) X {
+	s := c.shardOf(k)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.m[k].x
+}
+
 // Get returns the value stored under k if it is still alive, and the
 // identical pointer that was stored. If the entry's value has been
 // collected, Get reports a miss and removes the entry.
 func (w *WeakValues[K, V]) Get(k K) (v *V, ok bool) {
-	c := w.c
-	c.mu.RLock()
-	e, found := c.m[k]
-	c.mu.RUnlock()
+	v, _, ok = w.c.get(k)
+	return v, ok
+}
+
+// get returns k's live value and its entry.
+func (c *wvCore[K, V, X]) get(k K) (v *V, e wvEntry[V, X], ok bool) {
+	s := c.shardOf(k)
+	s.mu.RLock()
+	e, found := s.m[k]
+	s.mu.RUnlock()
 	if found {
 		if v = e.wp.Value(); v != nil {
-			c.stats.hits.Add(1)
-			return v, true
+			s.hit()
+			return v, e, true
 		}
-		c.stats.stale.Add(1)
-		c.removeIfSame(k, e.wp)
+		s.staleMiss()
+		c.removeIfSame(s, k, e.wp)
 	}
-	c.stats.misses.Add(1)
-	return nil, false
+	s.miss()
+	return nil, e, false
 }
 
 // LoadOrStore returns the live value stored under k and true, or else
@@ -151,59 +220,81 @@ func (w *WeakValues[K, V]) Get(k K) (v *V, ok bool) {
 // hands every caller the same object. A nil v is never stored: the result
 // is then nil and false when k has no live value.
 func (w *WeakValues[K, V]) LoadOrStore(k K, v *V) (actual *V, loaded bool) {
-	c := w.c
-	c.mu.RLock()
-	e, found := c.m[k]
-	c.mu.RUnlock()
-	if found {
-		if cur := e.wp.Value(); cur != nil {
-			c.stats.hits.Add(1)
-			return cur, true
-		}
-	}
-
-	c.mu.Lock()
-	e, found = c.m[k]
-	if found {
-		// Another caller may have stored a live value meanwhile.
-		if cur := e.wp.Value(); cur != nil {
-			c.mu.Unlock()
-			c.stats.hits.Add(1)
-			return cur, true
-		}
-		delete(c.m, k)
-		c.stats.stale.Add(1)
-		c.stats.reclaimed.Add(1)
-	}
-	c.stats.misses.Add(1)
-	if v != nil {
-		c.stats.puts.Add(1)
-		wp := weak.Make(v)
-		var cl runtime.Cleanup
-		if !c.sweep {
-			cl = runtime.AddCleanup(v, c.reap, wvReapArg[K, V]{c: c.self, key: k, wp: wp})
-		}
-		c.m[k] = wvEntry[V]{wp: wp, cl: cl}
-		if c.sweep {
-			c.scanOnWrite()
-		}
-	}
-	c.mu.Unlock()
+	actual, _, loaded = w.c.loadOrStore(k, v)
 	runtime.KeepAlive(v)
 	runtime.KeepAlive(w)
-	return v, false
+	return actual, loaded
 }
 
-// Delete removes the entry for k, if any.
-func (w *WeakValues[K, V]) Delete(k K) {
-	c := w.c
-	c.mu.Lock()
-	e, found := c.m[k]
+// loadOrStore is LoadOrStore; it also returns the entry it found or made.
+func (c *wvCore[K, V, X]) loadOrStore(k K, v *V) (actual *V, e wvEntry[V, X], loaded bool) {
+	s := c.shardOf(k)
+	s.mu.RLock()
+	e, found := s.m[k]
+	s.mu.RUnlock()
 	if found {
-		delete(c.m, k)
+		if cur := e.wp.Value(); cur != nil {
+			s.hit()
+			return cur, e, true
+		}
 	}
-	c.mu.Unlock()
-	e.cl.Stop()
+	if v == nil {
+		if found {
+			s.staleMiss()
+			c.removeIfSame(s, k, e.wp)
+		}
+		s.miss()
+		return nil, e, false
+	}
+	wp := weak.Make(v)
+	var cl runtime.Cleanup
+	if !c.sweep {
+		// Registered before taking the lock, as in put; stopped again if
+		// another caller stored a live value meanwhile.
+		cl = runtime.AddCleanup(v, c.reap, wvReapArg[K, V]{key: k, wp: wp})
+	}
+	s.mu.Lock()
+	e, found = s.m[k]
+	if found {
+		if cur := e.wp.Value(); cur != nil {
+			s.mu.Unlock()
+			cl.Stop()
+			s.hit()
+			return cur, e, true
+		}
+		// Dead: its cleanup is running or has run, and finds its
+		// entry replaced.
+		s.staleMiss()
+		s.reclaimed.Add(1)
+	}
+	s.miss()
+	s.puts.Add(1)
+	e = wvEntry[V, X]{wp: wp, cl: cl}
+	_, _, due := s.insert(&c.table, k, e)
+	s.mu.Unlock()
+	stop(due)
+	return v, e, false
+}
+
+// Delete removes the entry for k, if any. Under [Cleanup], the entry's
+// cleanup is not stopped at once: if the value dies within two GC cycles,
+// the cleanup runs, finds the entry gone and does nothing; if it lives
+// longer, a later write to the container stops it. Either way the value
+// keeps no registration from this container for long.
+func (w *WeakValues[K, V]) Delete(k K) { w.c.delete(k) }
+
+// delete removes k's entry and returns it.
+func (c *wvCore[K, V, X]) delete(k K) (e wvEntry[V, X], found bool) {
+	s := c.shardOf(k)
+	s.mu.Lock()
+	e, found = s.m[k]
+	var due []retiredCleanup[V]
+	if found {
+		due = s.remove(&c.table, k, e)
+	}
+	s.mu.Unlock()
+	stop(due)
+	return e, found
 }
 
 // All yields every entry whose value is alive, each key once and never
@@ -217,23 +308,35 @@ func (w *WeakValues[K, V]) All() iter.Seq2[K, *V] {
 	// The iterator refers to w, not to its core, so that an iterator kept
 	// for later keeps its container alive (and its entries with it).
 	return func(yield func(K, *V) bool) {
-		c := w.c
-		type item struct {
-			k  K
-			wp weak.Pointer[V]
-		}
-		c.mu.RLock()
-		snap := make([]item, 0, len(c.m))
-		for k, e := range c.m {
-			snap = append(snap, item{k, e.wp})
-		}
-		c.mu.RUnlock()
-		for _, it := range snap {
+		snap := w.c.snapshot()
+		defer w.c.snaps.put(snap)
+		for _, it := range *snap {
 			if v := it.wp.Value(); v != nil && !yield(it.k, v) {
 				return
 			}
 		}
 	}
+}
+
+type wvItem[K comparable, V any] struct {
+	k  K
+	wp weak.Pointer[V]
+}
+
+// snapshot copies every entry's key and weak pointer, one shard at a time
+// under its read lock, into one slice sized for all of them.
+// The slice comes from c.snaps; the caller gives it back.
+func (c *wvCore[K, V, X]) snapshot() *[]wvItem[K, V] {
+	snap := c.snaps.get(c.len())
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		for k, e := range s.m {
+			*snap = append(*snap, wvItem[K, V]{k, e.wp})
+		}
+		s.mu.RUnlock()
+	}
+	return snap
 }
 
 // AwaitSweep makes sure that, under [Sweep], the map has been swept since
@@ -253,28 +356,19 @@ func (w *WeakValues[K, V]) AwaitSweep() { w.c.awaitSweep() }
 func (w *WeakValues[K, V]) Len() int { return w.c.len() }
 
 // Stats returns the container's counters.
-func (w *WeakValues[K, V]) Stats() Stats { return w.c.stats.snapshot() }
+func (w *WeakValues[K, V]) Stats() Stats { return w.c.stats() }
 
-// removeIfSame removes k's entry only if it still holds wp: a Put may have
-// replaced a dead value by a live one since wp was read, and that one must
-// stay.
-func (c *wvCore[K, V]) removeIfSame(k K, wp weak.Pointer[V]) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.m[k]; ok && e.wp == wp {
-		delete(c.m, k)
-		c.stats.reclaimed.Add(1)
+// removeIfSame removes k's entry from s only if it still holds wp: a Put
+// may have replaced a dead value by a live one since wp was read, and that
+// one must stay.
+func (c *wvCore[K, V, X]) removeIfSame(s *shard[K, wvEntry[V, X], V], k K, wp weak.Pointer[V]) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[k]; ok && e.wp == wp {
+		s.reclaim(&c.table, k)
 		return true
 	}
 	return false
-}
-
-// reapValue is the cleanup of one entry. It runs on a runtime goroutine
-// after the cycle that collected the entry's value.
-func reapValue[K comparable, V any](a wvReapArg[K, V]) {
-	if c := a.c.Value(); c != nil {
-		c.removeIfSame(a.key, a.wp)
-	}
 }
 
 // closeValues is the cleanup of the WeakValues itself. Under Cleanup, each
@@ -282,6 +376,8 @@ func reapValue[K comparable, V any](a wvReapArg[K, V]) {
 // the value lives, so the keys of a dropped container would otherwise live
 // as long as its values; stopping them releases the keys at the next
 // cycle. Under Sweep, it stops the sweeper (see sweepEachCycle).
-func closeValues[K comparable, V any](c *wvCore[K, V]) { c.close() }
+func closeValues[K comparable, V any, X comparable](c *wvCore[K, V, X]) { c.close() }
 
-func deadValue[K comparable, V any](_ K, e wvEntry[V]) bool { return e.wp.Value() == nil }
+func deadValue[K comparable, V any, X comparable](_ K, e wvEntry[V, X]) bool {
+	return e.wp.Value() == nil
+}
