@@ -34,16 +34,12 @@ func TestWhyNamesFieldsWithDWARF(t *testing.T) {
 		}
 	}
 	// The map that holds the entry is one shard's, a field of a generic
-	// type, and the dump shows its header pointing straight at one
-	// 352-byte group (a map of eight entries or fewer; one group of this
-	// map type is 352 bytes). Such a group has no malloc header, and Go's
-	// DWARF names its type only by its shape
-	// (noalg.map.group[go.shape.uintptr]...), so inspect cannot name the
-	// steps inside the map field by field (it takes the group for a
-	// directory); the path itself is complete.
+	// type; with 200 objects over the shards it may be a small map, whose
+	// header points straight at its one group.
 	for _, want := range []string{
 		"stack scenario.measureVariant", "→ catalogue.weakKeysSubject.m (", "→ cache.WeakKeys[catalogue.object,*catalogue.annotation].c (",
-		".table.shards (", "].m (", "catalogue.object (48 B)",
+		".table.shards (", "].m (", ".dirPtr (",
+		".slots[", "].elem.val (", "→ catalogue.annotation.owner (32 B) → catalogue.object (48 B)",
 	} {
 		if !strings.Contains(path, want) {
 			t.Errorf("the leak's path lacks %q:\n%s", want, path)

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"debug/dwarf"
 	"encoding/binary"
 	"testing"
 )
@@ -98,5 +99,25 @@ func TestLocationLists(t *testing.T) {
 	d5.sections.loclists = l5[:7]
 	if got := d5.locationAt(sp, 0, 0x401010); got != nil {
 		t.Errorf("a cut list: %x", got)
+	}
+}
+
+// A map's header is named by the map type that holds it or by its own
+// DWARF name, "map<K,V>", whose K and V may hold commas of their own.
+func TestMapTypeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"map<string,*main.session>":                 "map[string]*main.session",
+		"map<uintptr,cache.wkEntry[a.object,*a.b]>": "map[uintptr]cache.wkEntry[a.object,*a.b]",
+		"map<main.pair[int,string],[]int>":          "map[main.pair[int,string]][]int",
+		"map<struct { a, b int },int>":              "map[struct { a, b int }]int",
+		"main.session":                              "",
+		"map<nocomma>":                              "",
+	} {
+		if got := mapTypeName(&dwarf.StructType{StructName: in}); got != want {
+			t.Errorf("mapTypeName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := mapTypeName(&named{Type: &dwarf.StructType{StructName: "x"}, name: "map[int]int"}); got != "map[int]int" {
+		t.Errorf("a named header: %q", got)
 	}
 }

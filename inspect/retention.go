@@ -1061,14 +1061,47 @@ func nextType(dw *dwarfInfo, t dwarf.Type, off, size uint64) (dwarf.Type, string
 		next = dw.trieNode(next, size)
 	}
 	out := arrayOf(mapHeader(t, off, next), size)
-	if n, ok := t.(*named); ok && field == ".dirPtr" {
+	if field == ".dirPtr" {
 		// A map of up to eight entries has no directory: its header
 		// points straight at its one group.
-		if grp := dw.mapGroup(n.name); grp != nil && grp.Size() > 0 && size >= uint64(grp.Size()) && size < 2*uint64(grp.Size()) {
+		if grp := dw.mapGroup(mapTypeName(t)); grp != nil && grp.Size() > 0 && size >= uint64(grp.Size()) && size < 2*uint64(grp.Size()) {
 			out = grp
 		}
 	}
 	return out, field
+}
+
+// mapTypeName is the name of the map type whose header t is, as Go writes
+// it ("map[K]V"): the name a map field gave it (see mapHeader), or the
+// DWARF name of the header itself, "map<K,V>"; "" for anything else.
+func mapTypeName(t dwarf.Type) string {
+	if n, ok := t.(*named); ok {
+		return n.name
+	}
+	s, ok := under(t).(*dwarf.StructType)
+	if !ok {
+		return ""
+	}
+	args, ok := strings.CutPrefix(s.StructName, "map<")
+	if !ok || !strings.HasSuffix(args, ">") {
+		return ""
+	}
+	args = args[:len(args)-1]
+	// The comma between K and V is the one outside every bracket.
+	depth := 0
+	for i, c := range args {
+		switch c {
+		case '[', '(', '{', '<':
+			depth++
+		case ']', ')', '}', '>':
+			depth--
+		case ',':
+			if depth == 0 {
+				return "map[" + args[:i] + "]" + args[i+1:]
+			}
+		}
+	}
+	return ""
 }
 
 // headerOf is the size of the malloc header before a step's value: a word
