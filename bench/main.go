@@ -113,9 +113,11 @@ func measureAll(opts options, stdout, stderr io.Writer) error {
 			measureAlloc(rec, n)
 			for _, c := range mapCases() {
 				measureMap(rec, c, n)
+				settle()
 			}
 			for _, c := range setCases() {
 				measureSet(rec, c, n)
+				settle()
 			}
 		}
 		fmt.Fprintf(stderr, "round %d of %d: %.1fs\n", round+1, opts.rounds, time.Since(start).Seconds())

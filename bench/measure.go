@@ -190,6 +190,7 @@ func measureMap(r *recorder, c mapCase, n int) {
 		}
 	})
 	measurePutLimit(r, "Put", n, c.kind)
+	settle()
 	r.bench("Put", c.name, c.kind, func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			v := &value{id: i}
@@ -292,6 +293,7 @@ func measureSet(r *recorder, c setCase, n int) {
 		}
 	})
 	measurePutLimit(r, "Add", n, c.kind)
+	settle()
 	r.bench("Add", c.name, c.kind, func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			v := &value{id: i}
@@ -343,6 +345,12 @@ func measureSet(r *recorder, c setCase, n int) {
 	}
 }
 
+// settle collects what the measurements before left behind and waits for
+// its cleanups to run. Between holders and after a Put limit it keeps the
+// next measurement from paying for tearing down a million values and their
+// weak handles and cleanups (the runtime runs cleanups on one goroutine,
+// which would compete with the next holder for the two cores) or for a
+// dead container's last sweeps.
 func settle() {
 	if _, err := inspect.Settle(context.Background()); err != nil {
 		panic(err)

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -94,6 +95,10 @@ func (s *shard[MK, E, T]) sweep(t *table[MK, E, T]) {
 		}
 		if n++; n%sweepChunk == 0 {
 			s.mu.Unlock()
+			// sync.Mutex is not fair: relocking at once would win the
+			// lock again before a waiting Put or Get could, which then
+			// waits until the mutex turns to starvation mode (1 ms).
+			runtime.Gosched()
 			s.mu.Lock()
 			if s.gen != gen {
 				return

@@ -41,16 +41,11 @@ func TestSurprisesNameTheirIssue(t *testing.T) {
 // metrics returns one variant's metrics.
 func metrics(t *testing.T, res report.ScenarioResult, variant string) map[string]float64 {
 	t.Helper()
-	for _, v := range res.Variants {
-		if v.Variant == variant {
-			if v.Error != "" {
-				t.Fatalf("%s/%s: %s", res.Name, variant, v.Error)
-			}
-			return v.Metrics
-		}
+	v := variantOf(t, res, variant)
+	if v.Error != "" {
+		t.Fatalf("%s/%s: %s", res.Name, variant, v.Error)
 	}
-	t.Fatalf("%s has no variant %s", res.Name, variant)
-	return nil
+	return v.Metrics
 }
 
 // The tiny-object surprises at their default sizes, in-process: what the

@@ -9,19 +9,26 @@ import (
 	"github.com/weakscope/weakscope/scenario"
 )
 
-// retention returns the retention paths of a variant.
-func retention(t *testing.T, res report.ScenarioResult, variant string) []report.RetentionPath {
+// variantOf returns one variant's result.
+func variantOf(t *testing.T, res report.ScenarioResult, variant string) report.VariantResult {
 	t.Helper()
 	for _, v := range res.Variants {
 		if v.Variant == variant {
-			if v.RetentionError != "" {
-				t.Fatalf("%s/%s: %s", res.Name, variant, v.RetentionError)
-			}
-			return v.Retention
+			return v
 		}
 	}
 	t.Fatalf("%s has no variant %s", res.Name, variant)
-	return nil
+	return report.VariantResult{}
+}
+
+// retention returns the retention paths of a variant.
+func retention(t *testing.T, res report.ScenarioResult, variant string) []report.RetentionPath {
+	t.Helper()
+	v := variantOf(t, res, variant)
+	if v.RetentionError != "" {
+		t.Fatalf("%s/%s: %s", res.Name, variant, v.RetentionError)
+	}
+	return v.Retention
 }
 
 // With Why, the leaking variants name their real cause and the variants
